@@ -51,6 +51,15 @@ export interface NetCounters {
   incompleteFragments: number;
   /** Packets with a bad IP header (version, header length, checksum is not checked). */
   badIp: number;
+  /**
+   * Encapsulations opened (IP-in-IP, GRE, ERSPAN, VXLAN, Geneve, GTP-U, NULL-encrypted
+   * ESP), one per layer: a GTP-U packet carrying ESP counts 2. Not a drop.
+   */
+  tunnels: number;
+  /** Tunnel headers that are malformed (wrong version, reserved bits, bad lengths). */
+  badTunnel: number;
+  /** ESP packets whose payload does not read as NULL encryption (RFC 2410): encrypted. */
+  espEncrypted: number;
 }
 
 export function newNetCounters(): NetCounters {
@@ -63,6 +72,9 @@ export function newNetCounters(): NetCounters {
     reassembled: 0,
     incompleteFragments: 0,
     badIp: 0,
+    tunnels: 0,
+    badTunnel: 0,
+    espEncrypted: 0,
   };
 }
 

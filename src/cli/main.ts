@@ -1,0 +1,160 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, helpText, type CliOptions } from './args';
+import { Engine } from '../engine/engine';
+import { compileBpf } from '../net/bpf';
+import type { IpInfo } from '../net/types';
+import { readInputs, type InputReport, type InputSpec } from '../capture/inputs';
+import type { Dialog } from '../store/dialog';
+import { dialogRecord, formatTable, safeText } from '../view/dialog-report';
+import { buildSummary, formatSummaryLine } from './summary';
+
+/** The capture opened when no input is given (recorded by captures/record.sh). */
+export const DEMO_CAPTURE = path.resolve(__dirname, '..', '..', '..', 'captures', 'demo-udp.pcap');
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdin: NodeJS.ReadableStream & import('node:stream').Readable;
+}
+
+/** Splits `[match expression] [bpf filter...]` the way sngrep does (see its main.c). */
+export function splitPositional(words: readonly string[]):
+  | { ok: true; match: string | undefined; bpf: string | undefined; bpfMatch: ((p: IpInfo) => boolean) | undefined }
+  | { ok: false; error: string } {
+  if (words.length === 0) return { ok: true, match: undefined, bpf: undefined, bpfMatch: undefined };
+  const rest = words.slice(1).join(' ');
+  if (rest === '') return { ok: true, match: words[0], bpf: undefined, bpfMatch: undefined };
+  const asRest = compileBpf(rest);
+  if (asRest.ok) return { ok: true, match: words[0], bpf: rest, bpfMatch: asRest.match };
+  const all = words.join(' ');
+  const asAll = compileBpf(all);
+  if (asAll.ok) return { ok: true, match: undefined, bpf: all, bpfMatch: asAll.match };
+  // Neither reading works: report the one that says the filter is beyond what files support,
+  // since that is the actionable message; else the whole-expression error.
+  const error = asRest.error.includes('beyond') ? asRest.error : asAll.error;
+  return { ok: false, error: `BPF filter: ${error}` };
+}
+
+export async function main(argv: readonly string[], io: Io, version: string): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    io.stderr(`sipscope: ${parsed.error}\n`);
+    return 2;
+  }
+  const o = parsed.options;
+  if (o.help) {
+    io.stdout(helpText());
+    return 0;
+  }
+  if (o.version) {
+    io.stdout(`sipscope ${version}\n`);
+    return 0;
+  }
+  if (o.devices.length > 0 || o.output !== undefined) {
+    io.stderr(
+      `sipscope: live capture (-d) and -O are not available in this build yet; read a capture file with -I FILE\n`,
+    );
+    return 2;
+  }
+  const split = splitPositional(o.positional);
+  if (!split.ok) {
+    io.stderr(`sipscope: ${split.error}\n`);
+    return 2;
+  }
+  let match: RegExp | undefined;
+  if (split.match !== undefined) {
+    try {
+      match = new RegExp(split.match, o.ignoreCase ? 'i' : '');
+    } catch (err) {
+      io.stderr(`sipscope: match expression '${split.match}' is not a valid regular expression: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+
+  let inputs = o.inputs;
+  if (inputs.length === 0) {
+    if (!fs.existsSync(DEMO_CAPTURE)) {
+      io.stderr(`sipscope: no input given and the demo capture ${DEMO_CAPTURE} is missing; use -I FILE\n`);
+      return 2;
+    }
+    if (!o.quiet) io.stderr(`sipscope: no -I given: opening the bundled demo capture ${DEMO_CAPTURE}\n`);
+    inputs = [DEMO_CAPTURE];
+  }
+  if (inputs.filter((i) => i === '-').length > 1) {
+    io.stderr(`sipscope: standard input (-I -) can be read only once\n`);
+    return 2;
+  }
+  if (!o.noInterface && !o.quiet) {
+    io.stderr('sipscope: the full-screen interface is not built yet; printing the dialogs as with -N\n');
+  }
+
+  const engine = new Engine({
+    store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite },
+    match,
+    ipFilter: split.bpfMatch,
+    onUnknownLinkType: (lt) => io.stderr(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
+  });
+
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const specs: InputSpec[] = inputs.map((name) => (name === '-' ? { name, stream: io.stdin } : { name }));
+  const reports = await readInputs(specs, engine, {
+    shouldStop: () => stop,
+    onIssue: (name, issue) => {
+      if (!issue.fatal) io.stderr(`sipscope: ${name}: ${issue.message}\n`);
+    },
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  cleanupSpools(reports);
+
+  let exit = 0;
+  for (const r of reports) {
+    if (r.error !== undefined) {
+      io.stderr(`sipscope: ${r.error}${r.frames > 0 ? ` (${r.frames} frames read before it are kept)` : ''}\n`);
+      exit = 2;
+    }
+  }
+
+  const shown = (d: Dialog): boolean => (o.invert ? !d.matched : d.matched);
+  const dialogs = [...engine.store.dialogList()].filter(shown);
+  const summary = buildSummary(engine, reports, dialogs.length);
+  if (o.json) {
+    // Written in batches: a single string for 100,000+ dialogs would double peak memory.
+    let batch: string[] = [];
+    for (const d of dialogs) {
+      batch.push(JSON.stringify(dialogRecord(engine.store, d)));
+      if (batch.length === 2000) {
+        io.stdout(batch.join('\n') + '\n');
+        batch = [];
+      }
+    }
+    batch.push(JSON.stringify({ summary }));
+    io.stdout(batch.join('\n') + '\n');
+  } else if (!o.quiet) {
+    io.stdout(formatTable(dialogs.map((d) => dialogRecord(engine.store, d))));
+    io.stdout(safeText(formatSummaryLine(summary)) + '\n');
+  }
+  return exit;
+}
+
+/** Spool copies are only needed while a view reads message bytes back; headless mode is done with them. */
+function cleanupSpools(reports: InputReport[]): void {
+  for (const r of reports) {
+    if (r.readBackPath !== undefined && r.readBackPath.endsWith('.spool')) {
+      try {
+        fs.rmSync(path.dirname(r.readBackPath), { recursive: true, force: true });
+      } catch {
+        // best effort
+      }
+    }
+  }
+}
+
+export type { CliOptions };

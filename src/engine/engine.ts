@@ -1,0 +1,244 @@
+import type { Frame } from '../pcap/types';
+import { NetDecoder } from '../net/decoder';
+import { newNetCounters, type IpInfo, type NetCounters, type Packet } from '../net/types';
+import { parseSipDatagram } from '../sip/parser';
+import type { SipMalformed, SipMessage } from '../sip/types';
+import { ARENA_SOURCE, DialogStore, type ByteLocation, type MessageMeta, type StoreOptions } from '../store/store';
+
+export interface EngineOptions {
+  store?: Partial<StoreOptions>;
+  /** Match expression (sngrep's positional argument): tested against every message's text. */
+  match?: RegExp;
+  /** Packet filter on the outermost IP header (the BPF subset for files). */
+  ipFilter?: (ip: IpInfo) => boolean;
+  /** Called once per distinct link type the decoders do not know. */
+  onUnknownLinkType?: (linktype: number) => void;
+  /** Seconds of capture time an incomplete IP fragment set is kept (default 30). */
+  fragmentTimeoutSec?: number;
+}
+
+/** Why frames or payloads did not become SIP messages, and what did. */
+export interface EngineCounters {
+  frames: number;
+  bytes: number;
+  /** UDP (later TCP/SCTP/...) payloads that are not SIP. */
+  notSip: number;
+  /** Encrypted payloads we cannot read (TLS); counted once the transports decode TCP. */
+  encrypted: number;
+  /** Bytes lost in TCP streams (gaps); counted once the transports decode TCP. */
+  tcpGaps: number;
+  net: NetCounters;
+}
+
+/** How many recent frames stay addressable for fragments completed by a later frame. */
+const FRAME_RING = 1 << 16;
+
+/**
+ * The pipeline frame → network decoders → SIP parser → dialog store. Pure: no I/O, no
+ * clock; sources push frames in capture order and read the store.
+ */
+export class Engine {
+  readonly store: DialogStore;
+  readonly counters: EngineCounters;
+  private readonly net: NetDecoder;
+  private readonly match: RegExp | undefined;
+
+  // The frame being decoded and where it went, so messages can point back at it.
+  private cur: Frame | undefined;
+  private curSource = 0;
+  private curHandle = 0;
+  private curArenaOffset = -1;
+  private nextHandle = 0;
+
+  // Ring of recent frames (struct of arrays; no object per frame), indexed by handle.
+  private readonly rSource = new Uint16Array(FRAME_RING);
+  private readonly rOffset = new Float64Array(FRAME_RING);
+  private readonly rCaplen = new Uint32Array(FRAME_RING);
+  private readonly rOrigLen = new Uint32Array(FRAME_RING);
+  private readonly rSec = new Float64Array(FRAME_RING);
+  private readonly rNsec = new Uint32Array(FRAME_RING);
+  private readonly rLinktype = new Uint16Array(FRAME_RING);
+  /** Frame row in the store for a ring slot, or -1 while not stored. */
+  private readonly rRow = new Int32Array(FRAME_RING).fill(-1);
+  private readonly rHandle = new Float64Array(FRAME_RING).fill(-1);
+
+  private readonly onMessage = (m: SipMessage): void => this.addMessage(m);
+  private readonly onMalformed = (m: SipMalformed): void => this.addMalformed(m);
+  private pkt: Packet | undefined;
+  private meta: MessageMeta | undefined;
+
+  constructor(options: EngineOptions = {}) {
+    this.store = new DialogStore(options.store);
+    this.match = options.match;
+    this.counters = { frames: 0, bytes: 0, notSip: 0, encrypted: 0, tcpGaps: 0, net: newNetCounters() };
+    this.net = new NetDecoder({
+      onPacket: (p) => this.onPacket(p),
+      counters: this.counters.net,
+      onUnknownLinkType: options.onUnknownLinkType,
+      ipFilter: options.ipFilter,
+      fragmentTimeoutSec: options.fragmentTimeoutSec,
+    });
+  }
+
+  /** Registers a capture source (a file) and returns its id for `ingest`. */
+  addSource(name: string): number {
+    return this.store.addSource(name);
+  }
+
+  /**
+   * Decodes one frame. `source` is the id of the file it was read from; when
+   * `frame.fileOffset` is -1 (not re-readable), the bytes of frames carrying SIP are kept
+   * in memory instead.
+   */
+  ingest(frame: Frame, source: number): void {
+    this.counters.frames++;
+    this.counters.bytes += frame.data.length;
+    const handle = this.nextHandle++;
+    const slot = handle & (FRAME_RING - 1);
+    this.rSource[slot] = source;
+    this.rOffset[slot] = frame.fileOffset;
+    this.rCaplen[slot] = frame.data.length;
+    this.rOrigLen[slot] = frame.origLen;
+    this.rSec[slot] = frame.sec;
+    this.rNsec[slot] = frame.nsec;
+    this.rLinktype[slot] = frame.linktype;
+    this.rRow[slot] = -1;
+    this.rHandle[slot] = handle;
+    this.cur = frame;
+    this.curSource = source;
+    this.curHandle = handle;
+    this.curArenaOffset = -1;
+    this.net.decode(frame, handle);
+    this.cur = undefined;
+  }
+
+  /** End of all input: pending fragments are counted as incomplete. */
+  finish(): void {
+    this.net.finish();
+  }
+
+  private onPacket(p: Packet): void {
+    this.pkt = p;
+    this.meta = undefined;
+    let isSip = false;
+    try {
+      isSip = parseSipDatagram(p.payload, this.onMessage, this.onMalformed);
+    } finally {
+      this.pkt = undefined;
+    }
+    if (!isSip) this.counters.notSip++;
+  }
+
+  /** The current packet's endpoints and time, made once per packet. */
+  private packetMeta(p: Packet): MessageMeta {
+    let m = this.meta;
+    if (m === undefined) {
+      const v6 = p.ipVersion === 6;
+      m = {
+        src: this.store.endpoint(p.src, p.sport, v6),
+        dst: this.store.endpoint(p.dst, p.dport, v6),
+        transport: p.transport,
+        sec: p.sec,
+        nsec: p.nsec,
+      };
+      this.meta = m;
+    }
+    return m;
+  }
+
+  private addMessage(m: SipMessage): void {
+    const p = this.pkt;
+    if (p === undefined) return;
+    const matched = this.match === undefined || this.matches(p, m.offset, m.length);
+    const meta = this.packetMeta(p);
+    const dialog = this.store.dialogFor(m, meta, matched);
+    if (dialog === undefined) return;
+    const frame = this.cur;
+    if (p.frameOffset >= 0 && frame !== undefined && frame.fileOffset >= 0 && p.frames === undefined) {
+      // The common case: one frame, bytes contiguous in a re-readable file.
+      this.store.append(dialog, m, meta, this.curSource, frame.fileOffset + p.frameOffset + m.offset, m.length, this.rowOf(this.curHandle));
+      return;
+    }
+    const loc = this.locate(p, m.offset, m.length);
+    const rows = this.frameRows(p);
+    this.store.append(dialog, m, meta, loc.source, loc.offset, loc.length, rows[0] ?? -1, rows.length > 1 ? rows : undefined);
+  }
+
+  private addMalformed(m: SipMalformed): void {
+    const p = this.pkt;
+    if (p === undefined) return;
+    const meta = this.packetMeta(p);
+    this.store.addMalformed({
+      sec: meta.sec,
+      nsec: meta.nsec,
+      src: this.store.endpointText(meta.src),
+      dst: this.store.endpointText(meta.dst),
+      reason: m.reason,
+      bytes: this.locate(p, m.offset, m.length),
+    });
+  }
+
+  private matches(p: Packet, offset: number, length: number): boolean {
+    const re = this.match;
+    if (re === undefined) return true;
+    re.lastIndex = 0;
+    return re.test(p.payload.toString('utf8', offset, offset + length));
+  }
+
+  /** Where a message's bytes can be read back: the capture file when contiguous, else memory. */
+  private locate(p: Packet, offset: number, length: number): ByteLocation {
+    const frame = this.cur;
+    if (p.frameOffset >= 0 && frame !== undefined) {
+      if (frame.fileOffset >= 0) {
+        return { source: this.curSource, offset: frame.fileOffset + p.frameOffset + offset, length };
+      }
+      return { source: ARENA_SOURCE, offset: this.currentFrameInArena() + p.frameOffset + offset, length };
+    }
+    const at = this.store.arena.append(p.payload.subarray(offset, offset + length));
+    return { source: ARENA_SOURCE, offset: at, length };
+  }
+
+  private currentFrameInArena(): number {
+    if (this.curArenaOffset < 0 && this.cur !== undefined) {
+      this.curArenaOffset = this.store.arena.append(this.cur.data);
+    }
+    return this.curArenaOffset;
+  }
+
+  /** Store rows of the frames a packet came from, recording each frame once. */
+  private frameRows(p: Packet): number[] {
+    if (p.frames === undefined) return [this.rowOf(this.curHandle)];
+    const rows: number[] = [];
+    for (const h of p.frames) {
+      const r = this.rowOf(h);
+      if (r >= 0 && !rows.includes(r)) rows.push(r);
+    }
+    return rows;
+  }
+
+  private rowOf(handle: number): number {
+    const slot = handle & (FRAME_RING - 1);
+    if (this.rHandle[slot] !== handle) return -1; // fell out of the ring
+    const known = this.rRow[slot]!;
+    if (known >= 0) return known;
+    let source = this.rSource[slot]!;
+    let offset = this.rOffset[slot]!;
+    if (offset < 0) {
+      if (handle !== this.curHandle) return -1; // an earlier frame from a stream: bytes gone
+      source = ARENA_SOURCE;
+      offset = this.currentFrameInArena();
+    }
+    const row = this.store.addFrame({
+      source,
+      offset,
+      caplen: this.rCaplen[slot]!,
+      origLen: this.rOrigLen[slot]!,
+      sec: this.rSec[slot]!,
+      nsec: this.rNsec[slot]!,
+      linktype: this.rLinktype[slot]!,
+    });
+    this.rRow[slot] = row;
+    return row;
+  }
+}
+
