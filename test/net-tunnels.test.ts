@@ -372,7 +372,8 @@ function randomBytes(next: () => number, n: number): Buffer {
 
 /** Every counter that records a drop (not `tunnels`, which counts successes). */
 function drops(c: NetCounters): number {
-  return c.unknownLinkType + c.truncated + c.notIp + c.otherTransport + c.fragments + c.badIp + c.badTunnel + c.espEncrypted;
+  return c.unknownLinkType + c.truncated + c.notIp + c.otherTransport + c.fragments + c.badIp + c.badTunnel + c.espEncrypted
+    + c.sctpBad + c.sctpControl + c.sctpFragments + c.hepBad + c.hepNotSip;
 }
 
 type HeaderDecoder = (buf: Buffer, at: number, end: number, out: Inner) => TunnelStatus;

@@ -26,6 +26,8 @@ export interface Summary {
   };
   fragments: { received: number; reassembled: number };
   rotatedDialogs: number;
+  /** Every network decoder counter as is (tunnels opened, SCTP/HEP packets, ...). */
+  decoders: Record<string, number>;
   inputs: {
     file: string;
     format: string | null;
@@ -51,7 +53,7 @@ export function buildSummary(engine: Engine, reports: InputReport[], displayed: 
     dropped: {
       notSip: c.notSip,
       malformed: s.malformed,
-      encrypted: c.encrypted,
+      encrypted: c.encrypted + c.net.espEncrypted,
       incompleteFragments: c.net.incompleteFragments,
       tcpGaps: c.tcpGaps,
       unknownLinkType: c.net.unknownLinkType,
@@ -64,6 +66,7 @@ export function buildSummary(engine: Engine, reports: InputReport[], displayed: 
     },
     fragments: { received: c.net.fragments, reassembled: c.net.reassembled },
     rotatedDialogs: s.rotatedDialogs,
+    decoders: { ...c.net },
     inputs: reports.map((r) => ({
       file: r.name,
       format: r.format ?? null,

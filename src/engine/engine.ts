@@ -1,7 +1,9 @@
 import type { Frame } from '../pcap/types';
 import { NetDecoder } from '../net/decoder';
+import { TcpReassembler } from '../net/tcp';
 import { newNetCounters, type IpInfo, type NetCounters, type Packet } from '../net/types';
 import { parseSipDatagram } from '../sip/parser';
+import { SipStreamFramer } from '../sip/stream';
 import type { SipMalformed, SipMessage } from '../sip/types';
 import { ARENA_SOURCE, DialogStore, type ByteLocation, type MessageMeta, type StoreOptions } from '../store/store';
 
@@ -41,6 +43,8 @@ export class Engine {
   readonly store: DialogStore;
   readonly counters: EngineCounters;
   private readonly net: NetDecoder;
+  /** TCP streams (and WebSocket, TLS recognised) → SIP messages, as Packets like UDP's. */
+  private readonly tcp: TcpReassembler;
   private readonly match: RegExp | undefined;
 
   // The frame being decoded and where it went, so messages can point back at it.
@@ -78,6 +82,15 @@ export class Engine {
       ipFilter: options.ipFilter,
       fragmentTimeoutSec: options.fragmentTimeoutSec,
     });
+    this.tcp = new TcpReassembler({
+      onPacket: (p) => this.onPacket(p),
+      counters: this.counters.net,
+      sipFramer: (sink, onNotSip) => new SipStreamFramer(sink, this.counters.net, { onNotSip }),
+      onEncrypted: () => void this.counters.encrypted++,
+      onGap: (bytes) => void (this.counters.tcpGaps += bytes),
+      onNotSip: () => void this.counters.notSip++,
+    });
+    this.net.registerTransport(6, (ip, seg, off, frames) => this.tcp.segment(ip, seg, off, this.curHandle, frames));
   }
 
   /** Registers a capture source (a file) and returns its id for `ingest`. */
@@ -115,6 +128,7 @@ export class Engine {
   /** End of all input: pending fragments are counted as incomplete. */
   finish(): void {
     this.net.finish();
+    this.tcp.finish();
   }
 
   private onPacket(p: Packet): void {

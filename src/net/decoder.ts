@@ -6,8 +6,11 @@
  * VXLAN, VXLAN-GPE, Geneve, GTP-U and ESP-in-UDP by port; the link layer (link.ts) opens
  * MPLS and PPPoE. A tunnelled payload is reported with the INNER addresses and ports, and
  * keeps its offset in the frame; the IP filter still sees only the outermost IP header.
- * Other transports (TCP 6, SCTP 132) plug in with `registerTransport`, which also
- * overrides a built-in tunnel; external tunnel handlers re-enter with `decodeIp`.
+ * SCTP (132) is decoded by default (src/net/sctp.ts: DATA/I-DATA chunks, fragments
+ * reassembled), and HEP v1/v2/v3 (src/net/hep.ts) is recognised inside UDP datagrams on any
+ * port by its header and reported with the inner addresses, ports, transport and time.
+ * Other transports (TCP 6) plug in with `registerTransport`, which also overrides a built-in
+ * decoder or tunnel; external tunnel handlers re-enter with `decodeIp`.
  *
  * Contract: `decode` never throws. Malformed input becomes a counter in `NetCounters`; an
  * unexpected error inside a frame counts that frame as truncated.
@@ -18,6 +21,7 @@
 import type { Frame } from '../pcap/types';
 import { formatIpv4, formatIpv6 } from './address';
 import { FragmentTable, MAX_DATAGRAM, type FragmentSet } from './fragments';
+import { decodeHep, DEFAULT_MAX_HEP_INFLATE, HEP_NOT_HEP, HEP_OK, HEP_PROTO_SIP, newHepMessage, sniffHep, type HepMessage } from './hep';
 import {
   IP_BAD,
   IP_OK,
@@ -72,7 +76,8 @@ import {
   type Inner,
   type TunnelStatus,
 } from './tunnels';
-import type { IpInfo, NetCounters, Packet } from './types';
+import { SctpDecoder } from './sctp';
+import type { IpInfo, NetCounters, Packet, Transport } from './types';
 
 /** The IP layer of a payload handed to a transport handler. */
 export interface TransportIp {
@@ -121,6 +126,20 @@ export interface NetDecoderOptions {
    * check out is handed on as plain UDP.
    */
   udpTunnelPorts?: Partial<UdpTunnelPorts>;
+  /**
+   * HEP (v1, v2, v3) inside UDP datagrams on any port, recognised by its header (default
+   * true; sngrep needs -E for this). A HEP-carried SIP message is reported with the inner
+   * addresses, ports, transport and capture time. False hands such datagrams on as plain UDP.
+   */
+  hep?: boolean;
+  /** Bound on the size of a decompressed HEP payload (default 1 MiB); larger counts hepBad. */
+  maxHepInflate?: number;
+  /** SCTP decoding (default true); false counts SCTP as otherTransport, like other protocols. */
+  sctp?: boolean;
+  /** Seconds of frame time an SCTP fragment waits for the rest of its message (default 30). */
+  sctpTimeoutSec?: number;
+  /** Bound on SCTP fragment bytes held (default 16 MiB); the oldest streams go first. */
+  maxSctpBytes?: number;
 }
 
 /** UDP ports per UDP tunnel kind. */
@@ -177,6 +196,10 @@ export class NetDecoder {
    * this table for both ports; the headers are only looked at on a hit.
    */
   private readonly udpTunnelPorts = new Uint8Array(65536);
+  private readonly hep: boolean;
+  private readonly maxHepInflate: number;
+  private readonly hepMessage: HepMessage = newHepMessage();
+  private readonly sctp: SctpDecoder | undefined;
 
   // Scratch state reused per frame (no allocation per frame).
   private readonly link: LinkResult = newLinkResult();
@@ -213,6 +236,16 @@ export class NetDecoder {
     setPorts(ports.geneve, UDP_GENEVE);
     setPorts(ports.gtpu, UDP_GTPU);
     setPorts(ports.espInUdp, UDP_ESP);
+    this.hep = opts.hep !== false;
+    this.maxHepInflate = opts.maxHepInflate ?? DEFAULT_MAX_HEP_INFLATE;
+    if (opts.sctp !== false) {
+      const sctp = new SctpDecoder(opts.onPacket, opts.counters, {
+        timeoutSec: opts.sctpTimeoutSec,
+        maxBytes: opts.maxSctpBytes,
+      });
+      this.sctp = sctp;
+      this.transports[PROTO_SCTP] = (ip, payload, frameOffset, frames) => sctp.decode(ip, payload, frameOffset, frames, this.handle);
+    }
   }
 
   /**
@@ -274,9 +307,15 @@ export class NetDecoder {
     }
   }
 
-  /** End of input: pending fragment sets are counted incomplete. */
+  /** Number of SCTP streams holding fragments of an incomplete user message. */
+  get pendingSctpStreams(): number {
+    return this.sctp?.pendingStreams ?? 0;
+  }
+
+  /** End of input: pending IP fragment sets and SCTP fragments are counted incomplete. */
   finish(): void {
     this.fragments.finish();
+    this.sctp?.finish();
   }
 
   private unknownLinkType(linktype: number): void {
@@ -616,6 +655,14 @@ export class NetDecoder {
     const ports = this.udpTunnelPorts;
     const tunnelKind = (ports[dport] as number) || (ports[sport] as number);
     if (tunnelKind !== 0 && this.udpTunnel(tunnelKind, ipVersion, src, dst, buf, payloadAt, payloadEnd, base, frames)) return;
+    if (this.hep && payloadEnd - payloadAt >= 8) {
+      // HEP starts with 'H' (HEP3) or version 1/2; SIP with a letter or CR/LF: one or three compares.
+      const b0 = buf[payloadAt] as number;
+      if ((b0 === 0x48 || b0 === 2 || b0 === 1) && sniffHep(buf, payloadAt, payloadEnd)) {
+        this.hepDatagram(buf, payloadAt, payloadEnd, base, frames);
+        return;
+      }
+    }
     this.onPacket({
       ipVersion,
       src,
@@ -631,6 +678,47 @@ export class NetDecoder {
     });
   }
 
+  /**
+   * The HEP packets of a UDP datagram at `buf[at..end)` (sniffed as HEP): each SIP payload
+   * becomes a Packet with the inner addresses, ports, transport and time; the rest is counted.
+   */
+  private hepDatagram(buf: Buffer, at: number, end: number, base: number, frames: number[] | undefined): void {
+    const c = this.counters;
+    const m = this.hepMessage;
+    let p = at;
+    // A v3 packet ends at its total length and another may follow (a v1/v2 one runs to the end).
+    while (p < end) {
+      const status = decodeHep(buf, p, end, m, this.maxHepInflate);
+      if (status !== HEP_OK) {
+        if (status === HEP_NOT_HEP && p > at) c.hepBad++; // trailing bytes after a HEP packet
+        else if (status !== HEP_NOT_HEP) c.hepBad++;
+        return;
+      }
+      c.hepPackets++;
+      c.hepUnknownChunks += m.unknownChunks;
+      p = m.next;
+      const payload = m.payload;
+      if (payload === undefined || payload.length === 0 || (m.protoType !== HEP_PROTO_SIP && m.protoType !== -1)) {
+        c.hepNotSip++;
+        continue;
+      }
+      const v4 = m.ipVersion === 4;
+      this.onPacket({
+        ipVersion: m.ipVersion,
+        src: v4 ? this.v4Name(buf, m.srcAt) : formatIpv6(buf, m.srcAt),
+        dst: v4 ? this.v4Name(buf, m.dstAt) : formatIpv6(buf, m.dstAt),
+        sport: m.sport,
+        dport: m.dport,
+        transport: hepTransport(m.ipProto),
+        sec: m.hasTime ? m.sec : this.sec,
+        nsec: m.hasTime ? m.nsec : this.nsec,
+        payload,
+        frameOffset: base < 0 || m.payloadAt < 0 ? -1 : base + m.payloadAt,
+        frames,
+      });
+    }
+  }
+
   /** Dotted text of the IPv4 address at `at`, from a bounded per-decoder cache. */
   private v4Name(buf: Buffer, at: number): string {
     const key =
@@ -643,6 +731,13 @@ export class NetDecoder {
     }
     return name;
   }
+}
+
+/** The transport of a HEP-carried message from its IP protocol (chunk 2, or v1/v2's protocol byte). */
+function hepTransport(ipProto: number): Transport {
+  if (ipProto === PROTO_TCP) return 'TCP';
+  if (ipProto === PROTO_SCTP) return 'SCTP';
+  return 'UDP';
 }
 
 /** IP protocols the decoder opens itself when no handler is registered for them. */

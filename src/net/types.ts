@@ -60,6 +60,74 @@ export interface NetCounters {
   badTunnel: number;
   /** ESP packets whose payload does not read as NULL encryption (RFC 2410): encrypted. */
   espEncrypted: number;
+  /** TCP segments with a readable header (src/net/tcp.ts). Not a drop. */
+  tcpSegments: number;
+  /** TCP stream directions (one per direction of a 4-tuple and connection) followed. Not a drop. */
+  tcpStreams: number;
+  /** TCP headers with a data offset below 5 words. */
+  tcpBadHeader: number;
+  /** TCP segments that arrived ahead of a hole and waited for it. Not a drop. */
+  tcpOutOfOrder: number;
+  /** TCP bytes received again (retransmissions, overlaps) and trimmed: the first copy wins. Not a drop. */
+  tcpDuplicateBytes: number;
+  /** Holes in TCP streams given up (never filled): delivery resumed after them. */
+  tcpGaps: number;
+  /** Bytes lost in those holes. */
+  tcpGapBytes: number;
+  /** TCP streams closed early by the memory bound (least recently active first). */
+  tcpStreamsEvicted: number;
+  /** TCP stream directions that carry no SIP (nor SIP over WebSocket), counted once each. */
+  tcpNotSip: number;
+  /** TCP stream directions starting with a TLS record (RFC 8446 §5.1): encrypted, counted once each. */
+  tlsStreams: number;
+  /** TCP stream directions read as WebSocket (upgrade seen, or frames recognised). Not a drop. */
+  wsStreams: number;
+  /** WebSocket frames read (RFC 6455 §5.2). Not a drop. */
+  wsFrames: number;
+  /** WebSocket data messages handed on (continuations joined). Not a drop. */
+  wsMessages: number;
+  /** WebSocket control frames (close, ping, pong) skipped. Not a drop. */
+  wsControlFrames: number;
+  /** WebSocket frames that break RFC 6455 (bad header, stray continuation, message cut by a new one). */
+  wsBadFrames: number;
+  /** WebSocket frames with RSV bits set (an extension such as permessage-deflate): unreadable. */
+  wsUnreadable: number;
+  /** WebSocket frames or messages over the size bound (1 MiB), skipped. */
+  wsOversized: number;
+  /** Bytes skipped in WebSocket streams (resynchronising, oversized frames). */
+  wsSkippedBytes: number;
+  /** SIP messages framed on TCP streams (RFC 3261 §18.3). Not a drop. */
+  sipStreamMessages: number;
+  /** Bytes skipped on TCP streams looking for a SIP start line (joined mid-message, after gaps). */
+  sipStreamSkippedBytes: number;
+  /** SIP start lines on TCP whose message could not be framed (bad Content-Length, headers over 64 KiB). */
+  sipStreamBadFraming: number;
+  /** SIP messages on TCP over the size bound (1 MiB), dropped. */
+  sipStreamOversized: number;
+  /** Partial SIP messages dropped at a TCP gap or at the end of a stream. */
+  sipStreamIncomplete: number;
+  /** RFC 5626 CRLF keep-alives (double-CRLF ping, CRLF pong) skipped on TCP. Not a drop. */
+  sipKeepAlives: number;
+  /** SCTP packets (RFC 9260) with a readable common header, with or without DATA. Not a drop. */
+  sctpPackets: number;
+  /** SCTP packets carrying no DATA/I-DATA chunk (INIT, SACK, HEARTBEAT, ...). Not a drop. */
+  sctpControl: number;
+  /** SCTP packets or chunks that are malformed (short header, chunk length below 4 or past the end). */
+  sctpBad: number;
+  /** DATA/I-DATA chunks carrying a fragment (B and E not both set) of a user message. */
+  sctpFragments: number;
+  /** SCTP user messages reassembled from fragments. */
+  sctpReassembled: number;
+  /** SCTP fragments dropped before their message completed (expired, evicted, or at end of input). */
+  sctpIncomplete: number;
+  /** HEP packets (v1, v2 or v3) found inside UDP datagrams. Not a drop. */
+  hepPackets: number;
+  /** HEP packets that are truncated or malformed (bad lengths, missing addresses, bad compression). */
+  hepBad: number;
+  /** Well-formed HEP packets that carry no SIP (another protocol type, or no payload). */
+  hepNotSip: number;
+  /** HEP v3 chunks skipped as unknown (unknown generic types, vendor chunks). Not a drop. */
+  hepUnknownChunks: number;
 }
 
 export function newNetCounters(): NetCounters {
@@ -75,6 +143,40 @@ export function newNetCounters(): NetCounters {
     tunnels: 0,
     badTunnel: 0,
     espEncrypted: 0,
+    tcpSegments: 0,
+    tcpStreams: 0,
+    tcpBadHeader: 0,
+    tcpOutOfOrder: 0,
+    tcpDuplicateBytes: 0,
+    tcpGaps: 0,
+    tcpGapBytes: 0,
+    tcpStreamsEvicted: 0,
+    tcpNotSip: 0,
+    tlsStreams: 0,
+    wsStreams: 0,
+    wsFrames: 0,
+    wsMessages: 0,
+    wsControlFrames: 0,
+    wsBadFrames: 0,
+    wsUnreadable: 0,
+    wsOversized: 0,
+    wsSkippedBytes: 0,
+    sipStreamMessages: 0,
+    sipStreamSkippedBytes: 0,
+    sipStreamBadFraming: 0,
+    sipStreamOversized: 0,
+    sipStreamIncomplete: 0,
+    sipKeepAlives: 0,
+    sctpPackets: 0,
+    sctpControl: 0,
+    sctpBad: 0,
+    sctpFragments: 0,
+    sctpReassembled: 0,
+    sctpIncomplete: 0,
+    hepPackets: 0,
+    hepBad: 0,
+    hepNotSip: 0,
+    hepUnknownChunks: 0,
   };
 }
 

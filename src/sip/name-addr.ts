@@ -49,13 +49,22 @@ function unquote(t: string): string {
 
 /**
  * Decodes a name-addr or addr-spec with header parameters from bytes [start, end) of buf
- * (UTF-8). Never throws; missing parts are ''.
+ * (UTF-8). `folded`: the bytes may hold folded lines (CRLF + whitespace). Never throws.
  */
-export function decodeNameAddr(buf: Buffer, start: number, end: number): NameAddr {
+export function decodeNameAddr(buf: Buffer, start: number, end: number, folded = true): NameAddr {
   const s = Math.max(0, start);
   const e = Math.min(end, buf.length);
   if (s >= e) return { display: '', uri: '', user: '', tag: '' };
-  return parseNameAddr(buf.toString('utf8', s, e));
+  const v = buf.toString('utf8', s, e);
+  try {
+    return parse(folded ? unfold(v) : v);
+  } catch {
+    return { display: '', uri: '', user: '', tag: '' };
+  }
+}
+
+function unfold(v: string): string {
+  return v.indexOf('\n') >= 0 ? v.replace(/\r?\n[ \t]*/g, ' ') : v;
 }
 
 /**
@@ -65,7 +74,7 @@ export function decodeNameAddr(buf: Buffer, start: number, end: number): NameAdd
  */
 export function parseNameAddr(value: string): NameAddr {
   try {
-    return parse(value.indexOf('\n') >= 0 ? value.replace(/\r?\n[ \t]*/g, ' ') : value);
+    return parse(unfold(value));
   } catch {
     return { display: '', uri: '', user: '', tag: '' };
   }
@@ -86,23 +95,30 @@ function parse(v: string): NameAddr {
   let p = s;
 
   if (v.charCodeAt(s) === DQUOTE) {
-    // quoted-string display name; '\' escapes the next character.
+    // quoted-string display name: the closing '"' is one not escaped by an odd number of '\'.
     let q = s + 1;
-    while (q < e) {
-      const c = v.charCodeAt(q);
-      if (c === BACKSLASH) q += 2;
-      else if (c === DQUOTE) break;
-      else q++;
+    for (;;) {
+      q = v.indexOf('"', q);
+      if (q < 0 || q >= e) {
+        q = e;
+        break;
+      }
+      let k = q - 1;
+      while (k > s && v.charCodeAt(k) === BACKSLASH) k--;
+      if (((q - 1 - k) & 1) === 0) break;
+      q++;
     }
-    const close = Math.min(q, e);
-    display = unquote(v.slice(s + 1, close)).trim();
-    p = close + 1;
+    let ds = s + 1;
+    let de = q;
+    while (ds < de && isLws(v.charCodeAt(ds))) ds++;
+    while (de > ds && isLws(v.charCodeAt(de - 1))) de--;
+    display = ds < de ? unquote(v.slice(ds, de)) : '';
+    p = q + 1;
     while (p < e && isLws(v.charCodeAt(p))) p++;
     if (p < e && v.charCodeAt(p) === LAQUOT) angle = true;
   } else {
-    let lt = s;
-    while (lt < e && v.charCodeAt(lt) !== LAQUOT) lt++;
-    if (lt < e) {
+    const lt = v.indexOf('<', s);
+    if (lt >= 0 && lt < e) {
       angle = true;
       p = lt;
       let de = lt;
@@ -120,10 +136,9 @@ function parse(v: string): NameAddr {
 
   if (angle) {
     uriS = p + 1;
-    let gt = uriS;
-    while (gt < e && v.charCodeAt(gt) !== RAQUOT) gt++;
-    uriE = gt;
-    paramsS = gt < e ? gt + 1 : e;
+    const gt = v.indexOf('>', uriS);
+    uriE = gt >= 0 && gt < e ? gt : e;
+    paramsS = uriE < e ? uriE + 1 : e;
   } else {
     // addr-spec: the URI ends at the first ';' (after the '@' when there is one, see above).
     uriS = p;
@@ -148,7 +163,7 @@ function parse(v: string): NameAddr {
     display,
     uri: uriS < uriE ? v.slice(uriS, uriE) : '',
     user: uriUser(v, uriS, uriE),
-    tag: tagParam(v, paramsS, e),
+    tag: paramsS < e ? tagParam(v, paramsS, e) : '',
   };
 }
 
@@ -157,6 +172,7 @@ function parse(v: string): NameAddr {
  * the number of a tel: URI (RFC 3966), or for a URI without scheme the part before '@'.
  */
 function uriUser(v: string, s: number, e: number): string {
+  if (s >= e) return '';
   let colon = -1;
   for (let q = s; q < e && q - s <= 5; q++) {
     if (v.charCodeAt(q) === COLON) {
@@ -166,43 +182,81 @@ function uriUser(v: string, s: number, e: number): string {
   }
   const n = colon - s;
   let us: number;
-  const c0 = lower(v.charCodeAt(s));
-  const c1 = lower(v.charCodeAt(s + 1));
-  const c2 = lower(v.charCodeAt(s + 2));
   if (colon < 0) {
     us = s;
-  } else if (c0 === 0x73 && c1 === 0x69 && c2 === 0x70 && (n === 3 || (n === 4 && lower(v.charCodeAt(s + 3)) === 0x73))) {
-    us = colon + 1; // sip: / sips:
-  } else if (n === 3 && c0 === 0x74 && c1 === 0x65 && c2 === 0x6c) {
-    // tel:+1-201-555-0123;phone-context=... → the number.
-    let q = colon + 1;
-    while (q < e && v.charCodeAt(q) !== SEMI) q++;
-    return q > colon + 1 ? v.slice(colon + 1, q) : '';
+  } else if (n >= 3) {
+    const c0 = lower(v.charCodeAt(s));
+    const c1 = lower(v.charCodeAt(s + 1));
+    const c2 = lower(v.charCodeAt(s + 2));
+    if (c0 === 0x73 && c1 === 0x69 && c2 === 0x70 && (n === 3 || (n === 4 && lower(v.charCodeAt(s + 3)) === 0x73))) {
+      us = colon + 1; // sip: / sips:
+    } else if (n === 3 && c0 === 0x74 && c1 === 0x65 && c2 === 0x6c) {
+      // tel:+1-201-555-0123;phone-context=... → the number.
+      let q = v.indexOf(';', colon + 1);
+      if (q < 0 || q > e) q = e;
+      return q > colon + 1 ? v.slice(colon + 1, q) : '';
+    } else {
+      return '';
+    }
   } else {
     return '';
   }
-  let at = -1;
-  for (let q = us; q < e; q++) {
-    const c = v.charCodeAt(q);
-    if (c === AT) {
-      at = q;
-      break;
-    }
-    if (c === QUESTION || c === RAQUOT) break;
-  }
-  if (at < 0) return '';
+  const at = v.indexOf('@', us);
+  if (at < 0 || at >= e) return '';
+  const question = v.indexOf('?', us);
+  if (question >= 0 && question < at) return '';
   let ue = us;
-  while (ue < at && v.charCodeAt(ue) !== SEMI && v.charCodeAt(ue) !== COLON) ue++;
+  while (ue < at) {
+    const c = v.charCodeAt(ue);
+    if (c === SEMI || c === COLON) break;
+    ue++;
+  }
   return ue > us ? v.slice(us, ue) : '';
 }
 
 /** The tag parameter among header parameters `;name[=value]...` in [s, e) (RFC 3261 §20.20). */
 function tagParam(v: string, s: number, e: number): string {
+  const quote = v.indexOf('"', s);
+  if (quote >= 0 && quote < e) return tagParamQuoted(v, s, e);
+  // No quoted values: parameters end at the first ',' (a second value, not ours).
+  const comma = v.indexOf(',', s);
+  const end = comma >= 0 && comma < e ? comma : e;
+  let p = v.indexOf(';', s);
+  while (p >= 0 && p < end) {
+    p++;
+    while (p < end && isLws(v.charCodeAt(p))) p++;
+    const t = tagValue(v, p, end);
+    if (t !== null) return t;
+    p = v.indexOf(';', p);
+  }
+  return '';
+}
+
+/** At p, `tag = value`: the value; otherwise null. */
+function tagValue(v: string, p: number, e: number): string | null {
+  if (p + 3 > e || lower(v.charCodeAt(p)) !== 0x74 || lower(v.charCodeAt(p + 1)) !== 0x61 || lower(v.charCodeAt(p + 2)) !== 0x67) {
+    return null;
+  }
+  let q = p + 3;
+  while (q < e && isLws(v.charCodeAt(q))) q++;
+  if (q >= e || v.charCodeAt(q) !== EQUAL) return null;
+  q++;
+  while (q < e && isLws(v.charCodeAt(q))) q++;
+  const vs = q;
+  while (q < e) {
+    const c = v.charCodeAt(q);
+    if (c === SEMI || c === COMMA || isLws(c)) break;
+    q++;
+  }
+  return q > vs ? v.slice(vs, q) : '';
+}
+
+/** tagParam for parameters that may hold quoted strings (skipped whole). */
+function tagParamQuoted(v: string, s: number, e: number): string {
   let p = s;
   while (p < e) {
     const c = v.charCodeAt(p);
     if (c === DQUOTE) {
-      // Quoted parameter value: skip it whole.
       p++;
       while (p < e && v.charCodeAt(p) !== DQUOTE) p += v.charCodeAt(p) === BACKSLASH ? 2 : 1;
       p++;
@@ -212,17 +266,8 @@ function tagParam(v: string, s: number, e: number): string {
     p++;
     if (c !== SEMI) continue;
     while (p < e && isLws(v.charCodeAt(p))) p++;
-    if (p + 3 <= e && lower(v.charCodeAt(p)) === 0x74 && lower(v.charCodeAt(p + 1)) === 0x61 && lower(v.charCodeAt(p + 2)) === 0x67) {
-      let q = p + 3;
-      while (q < e && isLws(v.charCodeAt(q))) q++;
-      if (q < e && v.charCodeAt(q) === EQUAL) {
-        q++;
-        while (q < e && isLws(v.charCodeAt(q))) q++;
-        const vs = q;
-        while (q < e && v.charCodeAt(q) !== SEMI && v.charCodeAt(q) !== COMMA && !isLws(v.charCodeAt(q))) q++;
-        return q > vs ? v.slice(vs, q) : '';
-      }
-    }
+    const t = tagValue(v, p, e);
+    if (t !== null) return t;
   }
   return '';
 }

@@ -274,7 +274,12 @@ function parseDecimal(buf: Buffer, s: number, e: number): number {
  * comma-separated; params follow sent-by after ';').
  */
 function viaBranch(buf: Buffer, s: number, e: number): string {
-  let p = s;
+  // sent-protocol and sent-by hold no ';', ',' or '"': find the first ';' natively; a ','
+  // before it means the first via-parm has no parameters.
+  const semi = buf.indexOf(SEMI, s);
+  if (semi < 0 || semi >= e) return '';
+  for (let q = s; q < semi; q++) if (buf[q] === COMMA) return '';
+  let p = semi;
   while (p < e) {
     const b = buf[p];
     if (b === COMMA) return '';
@@ -323,6 +328,19 @@ function excerpt(buf: Buffer, s: number, e: number): string {
   return JSON.stringify(e - s > 40 ? t + '…' : t);
 }
 
+// Fields read by parseMessage.
+const F_CALL_ID = 1;
+const F_FROM = 2;
+const F_TO = 3;
+const F_VIA = 4;
+const F_CSEQ = 5;
+const F_CONTENT_TYPE = 6;
+const F_CONTENT_LENGTH = 7;
+const F_REASON = 8;
+const F_WARNING = 9;
+const F_X_CALL_ID = 10;
+const F_USER_AGENT = 11;
+
 /** Result slot of `parseMessage`, one per parse call (no module state). */
 interface Outcome {
   msg: SipMessage | null;
@@ -342,8 +360,8 @@ function parseMessage(buf: Buffer, start: number, end: number, sl: StartLine, ou
   let noColon = 0;
   // Value ranges [s, e) of the headers we read; -1 when absent. First occurrence wins.
   let cidS = -1, cidE = -1, cidF = false;
-  let fromS = -1, fromE = -1;
-  let toS = -1, toE = -1;
+  let fromS = -1, fromE = -1, fromF = false;
+  let toS = -1, toE = -1, toF = false;
   let viaS = -1, viaE = -1;
   let cseqS = -1, cseqE = -1;
   let ctS = -1, ctE = -1;
@@ -388,72 +406,78 @@ function parseMessage(buf: Buffer, start: number, end: number, sl: StartLine, ou
     }
     let ne = colon;
     while (ne > p && (buf[ne - 1] === SP || buf[ne - 1] === HTAB)) ne--;
-    let vs = colon + 1;
-    while (vs < ce && isWs(buf[vs])) vs++;
-    let ve = ce;
-    while (ve > vs && isWs(buf[ve - 1])) ve--;
     nHeaders++;
 
+    // Which field this header is (0: one we skip, without touching its value).
+    let field = 0;
     switch (ne - p) {
       case 1:
         switch (LOWER[buf[p] ?? 0]) {
-          case 0x69 /* i */:
-            if (cidS < 0) { cidS = vs; cidE = ve; cidF = folded; }
-            break;
-          case 0x66 /* f */:
-            if (fromS < 0) { fromS = vs; fromE = ve; }
-            break;
-          case 0x74 /* t */:
-            if (toS < 0) { toS = vs; toE = ve; }
-            break;
-          case 0x76 /* v */:
-            if (viaS < 0) { viaS = vs; viaE = ve; }
-            break;
-          case 0x63 /* c */:
-            if (ctS < 0) { ctS = vs; ctE = ve; }
-            break;
-          case 0x6c /* l */:
-            if (clS < 0) { clS = vs; clE = ve; }
-            break;
-          default:
-            break;
+          case 0x69 /* i */: field = F_CALL_ID; break;
+          case 0x66 /* f */: field = F_FROM; break;
+          case 0x74 /* t */: field = F_TO; break;
+          case 0x76 /* v */: field = F_VIA; break;
+          case 0x63 /* c */: field = F_CONTENT_TYPE; break;
+          case 0x6c /* l */: field = F_CONTENT_LENGTH; break;
+          default: break;
         }
         break;
       case 2:
-        if (toS < 0 && nameIs(buf, p, H_TO)) { toS = vs; toE = ve; }
+        if (nameIs(buf, p, H_TO)) field = F_TO;
         break;
       case 3:
-        if (viaS < 0 && nameIs(buf, p, H_VIA)) { viaS = vs; viaE = ve; }
+        if (nameIs(buf, p, H_VIA)) field = F_VIA;
         break;
       case 4:
-        if (fromS < 0 && nameIs(buf, p, H_FROM)) { fromS = vs; fromE = ve; }
-        else if (cseqS < 0 && nameIs(buf, p, H_CSEQ)) { cseqS = vs; cseqE = ve; }
+        if (nameIs(buf, p, H_FROM)) field = F_FROM;
+        else if (nameIs(buf, p, H_CSEQ)) field = F_CSEQ;
         break;
       case 5:
-        if (xcidS < 0 && nameIs(buf, p, H_X_CID)) { xcidS = vs; xcidE = ve; xcidF = folded; }
+        if (nameIs(buf, p, H_X_CID)) field = F_X_CALL_ID;
         break;
       case 6:
-        if (reasonS < 0 && nameIs(buf, p, H_REASON)) { reasonS = vs; reasonE = ve; reasonF = folded; }
-        else if (uaS < 0 && nameIs(buf, p, H_SERVER)) { uaS = vs; uaE = ve; uaF = folded; }
+        if (nameIs(buf, p, H_REASON)) field = F_REASON;
+        else if (nameIs(buf, p, H_SERVER)) field = F_USER_AGENT;
         break;
       case 7:
-        if (cidS < 0 && nameIs(buf, p, H_CALL_ID)) { cidS = vs; cidE = ve; cidF = folded; }
-        else if (warnS < 0 && nameIs(buf, p, H_WARNING)) { warnS = vs; warnE = ve; warnF = folded; }
+        if (nameIs(buf, p, H_CALL_ID)) field = F_CALL_ID;
+        else if (nameIs(buf, p, H_WARNING)) field = F_WARNING;
         break;
       case 9:
-        if (xcidS < 0 && nameIs(buf, p, H_X_CALL_ID)) { xcidS = vs; xcidE = ve; xcidF = folded; }
+        if (nameIs(buf, p, H_X_CALL_ID)) field = F_X_CALL_ID;
         break;
       case 10:
-        if (uaS < 0 && nameIs(buf, p, H_USER_AGENT)) { uaS = vs; uaE = ve; uaF = folded; }
+        if (nameIs(buf, p, H_USER_AGENT)) field = F_USER_AGENT;
         break;
       case 12:
-        if (ctS < 0 && nameIs(buf, p, H_CONTENT_TYPE)) { ctS = vs; ctE = ve; }
+        if (nameIs(buf, p, H_CONTENT_TYPE)) field = F_CONTENT_TYPE;
         break;
       case 14:
-        if (clS < 0 && nameIs(buf, p, H_CONTENT_LENGTH)) { clS = vs; clE = ve; }
+        if (nameIs(buf, p, H_CONTENT_LENGTH)) field = F_CONTENT_LENGTH;
         break;
       default:
         break;
+    }
+    if (field !== 0) {
+      let vs = colon + 1;
+      while (vs < ce && isWs(buf[vs])) vs++;
+      let ve = ce;
+      while (ve > vs && isWs(buf[ve - 1])) ve--;
+      // First occurrence wins.
+      switch (field) {
+        case F_CALL_ID: if (cidS < 0) { cidS = vs; cidE = ve; cidF = folded; } break;
+        case F_FROM: if (fromS < 0) { fromS = vs; fromE = ve; fromF = folded; } break;
+        case F_TO: if (toS < 0) { toS = vs; toE = ve; toF = folded; } break;
+        case F_VIA: if (viaS < 0) { viaS = vs; viaE = ve; } break;
+        case F_CSEQ: if (cseqS < 0) { cseqS = vs; cseqE = ve; } break;
+        case F_CONTENT_TYPE: if (ctS < 0) { ctS = vs; ctE = ve; } break;
+        case F_CONTENT_LENGTH: if (clS < 0) { clS = vs; clE = ve; } break;
+        case F_REASON: if (reasonS < 0) { reasonS = vs; reasonE = ve; reasonF = folded; } break;
+        case F_WARNING: if (warnS < 0) { warnS = vs; warnE = ve; warnF = folded; } break;
+        case F_X_CALL_ID: if (xcidS < 0) { xcidS = vs; xcidE = ve; xcidF = folded; } break;
+        case F_USER_AGENT: if (uaS < 0) { uaS = vs; uaE = ve; uaF = folded; } break;
+        default: break;
+      }
     }
     p = next;
   }
@@ -517,12 +541,10 @@ function parseMessage(buf: Buffer, start: number, end: number, sl: StartLine, ou
   const cmE = q;
 
   let method: string;
-  let requestUri = '';
   let reasonPhrase = '';
   let cseqMethod: string;
   if (sl.isRequest) {
     method = methodString(buf, sl.a0, sl.a1);
-    requestUri = buf.toString('latin1', sl.b0, sl.b1);
     if (bytesAreRange(buf, cmS, cmE, sl.a0, sl.a1)) {
       cseqMethod = method;
     } else {
@@ -534,19 +556,8 @@ function parseMessage(buf: Buffer, start: number, end: number, sl: StartLine, ou
     method = cseqMethod;
     reasonPhrase = phraseString(buf, sl.b0, sl.b1);
   }
-
-  let from: NameAddr;
-  if (fromS >= 0) from = decodeNameAddr(buf, fromS, fromE);
-  else {
-    from = { display: '', uri: '', user: '', tag: '' };
-    (problems ??= []).push('no From header');
-  }
-  let to: NameAddr;
-  if (toS >= 0) to = decodeNameAddr(buf, toS, toE);
-  else {
-    to = { display: '', uri: '', user: '', tag: '' };
-    (problems ??= []).push('no To header');
-  }
+  if (fromS < 0) (problems ??= []).push('no From header');
+  if (toS < 0) (problems ??= []).push('no To header');
 
   const contentType = ctS >= 0 ? mediaType(buf, ctS, ctE) : '';
   const bodyLength = bodyEnd - bodyStart;
@@ -559,30 +570,130 @@ function parseMessage(buf: Buffer, start: number, end: number, sl: StartLine, ou
     }
   }
 
-  out.msg = {
-    isRequest: sl.isRequest,
-    method,
-    requestUri,
-    status: sl.status,
-    reasonPhrase,
-    callId: valueText(buf, cidS, cidE, cidF),
-    from,
-    to,
-    cseq,
-    cseqMethod,
-    branch: viaS >= 0 ? viaBranch(buf, viaS, viaE) : '',
-    contentType,
-    reason: valueText(buf, reasonS, reasonE, reasonF),
-    warning: valueText(buf, warnS, warnE, warnF),
-    xCallId: valueText(buf, xcidS, xcidE, xcidF),
-    userAgent: valueText(buf, uaS, uaE, uaF),
-    offset: start,
-    length: bodyEnd - start,
-    bodyLength,
-    hasSdp,
-    problems: problems ?? [],
-  };
+  const m = new ParsedMessage(buf);
+  m.isRequest = sl.isRequest;
+  m.method = method;
+  m.status = sl.status;
+  m.reasonPhrase = reasonPhrase;
+  m.callId = valueText(buf, cidS, cidE, cidF);
+  m.cseq = cseq;
+  m.cseqMethod = cseqMethod;
+  m.branch = viaS >= 0 ? viaBranch(buf, viaS, viaE) : '';
+  m.contentType = contentType;
+  m.reason = valueText(buf, reasonS, reasonE, reasonF);
+  m.warning = valueText(buf, warnS, warnE, warnF);
+  m.offset = start;
+  m.length = bodyEnd - start;
+  m.bodyLength = bodyLength;
+  m.hasSdp = hasSdp;
+  m.problems = problems ?? [];
+  m.uriS = sl.isRequest ? sl.b0 : -1;
+  m.uriE = sl.b1;
+  m.fromS = fromS;
+  m.fromE = fromE;
+  m.fromF = fromF;
+  m.toS = toS;
+  m.toE = toE;
+  m.toF = toF;
+  m.xcidS = xcidS;
+  m.xcidE = xcidE;
+  m.xcidF = xcidF;
+  m.uaS = uaS;
+  m.uaE = uaE;
+  m.uaF = uaF;
+  out.msg = m;
   return bodyEnd;
+}
+
+const NO_NAME_ADDR: NameAddr = Object.freeze({ display: '', uri: '', user: '', tag: '' });
+
+/**
+ * A parsed message whose rarely needed fields (From, To, Request-URI, X-Call-ID,
+ * User-Agent) are decoded on first access: most messages belong to a dialog that already
+ * has them, and building those strings for every message was a third of the parser's time.
+ * Contract: the buffer given to the parser must not be modified while the message is
+ * used (capture chunks never are); consumers read what they keep at once.
+ */
+class ParsedMessage implements SipMessage {
+  isRequest = false;
+  method = '';
+  status = 0;
+  reasonPhrase = '';
+  callId = '';
+  cseq = 0;
+  cseqMethod = '';
+  branch = '';
+  contentType = '';
+  reason = '';
+  warning = '';
+  offset = 0;
+  length = 0;
+  bodyLength = 0;
+  hasSdp = false;
+  problems: string[] = [];
+  uriS = -1;
+  uriE = -1;
+  fromS = -1;
+  fromE = -1;
+  fromF = false;
+  toS = -1;
+  toE = -1;
+  toF = false;
+  xcidS = -1;
+  xcidE = -1;
+  xcidF = false;
+  uaS = -1;
+  uaE = -1;
+  uaF = false;
+  private fromValue: NameAddr | undefined = undefined;
+  private toValue: NameAddr | undefined = undefined;
+  private uriValue: string | undefined = undefined;
+  private xcidValue: string | undefined = undefined;
+  private uaValue: string | undefined = undefined;
+
+  constructor(private readonly buf: Buffer) {}
+
+  get from(): NameAddr {
+    return (this.fromValue ??= this.fromS >= 0 ? decodeNameAddr(this.buf, this.fromS, this.fromE, this.fromF) : NO_NAME_ADDR);
+  }
+  get to(): NameAddr {
+    return (this.toValue ??= this.toS >= 0 ? decodeNameAddr(this.buf, this.toS, this.toE, this.toF) : NO_NAME_ADDR);
+  }
+  get requestUri(): string {
+    return (this.uriValue ??= this.uriS >= 0 ? this.buf.toString('latin1', this.uriS, this.uriE) : '');
+  }
+  get xCallId(): string {
+    return (this.xcidValue ??= valueText(this.buf, this.xcidS, this.xcidE, this.xcidF));
+  }
+  get userAgent(): string {
+    return (this.uaValue ??= valueText(this.buf, this.uaS, this.uaE, this.uaF));
+  }
+  /** Plain-object form (all fields decoded), for tests and JSON. */
+  toJSON(): SipMessage {
+    return {
+      isRequest: this.isRequest,
+      method: this.method,
+      requestUri: this.requestUri,
+      status: this.status,
+      reasonPhrase: this.reasonPhrase,
+      callId: this.callId,
+      from: this.from,
+      to: this.to,
+      cseq: this.cseq,
+      cseqMethod: this.cseqMethod,
+      branch: this.branch,
+      contentType: this.contentType,
+      reason: this.reason,
+      warning: this.warning,
+      xCallId: this.xCallId,
+      userAgent: this.userAgent,
+      offset: this.offset,
+      length: this.length,
+      bodyLength: this.bodyLength,
+      hasSdp: this.hasSdp,
+      problems: this.problems,
+    };
+  }
 }
 
 function bytesAreRange(buf: Buffer, s1: number, e1: number, s2: number, e2: number): boolean {
@@ -630,20 +741,26 @@ export function parseSipDatagram(
       next = end;
     }
     if (next <= pos) next = end; // cannot happen (a start line has bytes); never loop
-    if (out.msg !== null) onMessage(out.msg);
-    else if (out.bad !== null) onMalformed(out.bad);
+    const msg = out.msg;
+    const bad = out.bad;
     pos = skipCrlf(buf, next, end);
-    if (pos >= end) return true;
-    let s: StartLine | number;
-    try {
-      s = scanStartLine(buf, pos, end);
-    } catch {
-      s = NOT_START;
+    let s: StartLine | number = NOT_START;
+    if (pos < end) {
+      try {
+        s = scanStartLine(buf, pos, end);
+      } catch {
+        s = NOT_START;
+      }
     }
-    if (typeof s === 'number') {
-      onMalformed({ offset: pos, length: end - pos, reason: 'trailing bytes after message' });
-      return true;
+    const trailing = pos < end && typeof s === 'number';
+    if (msg !== null) {
+      // §18.3: bytes past the Content-Length body of a datagram are discarded; say so on the message.
+      if (trailing) msg.problems.push(`${end - pos} bytes after the Content-Length body discarded (RFC 3261 §18.3)`);
+      onMessage(msg);
+    } else if (bad !== null) {
+      onMalformed(trailing ? { ...bad, length: end - bad.offset } : bad);
     }
+    if (pos >= end || typeof s === 'number') return true;
     sl = s;
   }
 }

@@ -6,6 +6,7 @@
  *   const f = udpFrame({ src: '10.0.0.1', dst: '10.0.0.2', sport: 5060, dport: 5060, payload: 'OPTIONS ...' });
  *   decoder.decode(frame(f), 0);
  */
+import { deflateSync } from 'node:zlib';
 import type { Frame } from '../../src/pcap/types';
 import { LINKTYPE } from '../../src/pcap/types';
 import { parseIpv4, parseIpv6 } from '../../src/net/address';
@@ -603,4 +604,386 @@ export function espNull(spec: EspSpec): Buffer {
   trailer[padLength + 1] = spec.nextHeader;
   const icv = Buffer.alloc(spec.icvLength ?? 12, 0xa5);
   return Buffer.concat([head, payload, trailer, icv]);
+}
+
+// ---------------------------------------------------------------------------------------
+// SCTP (src/net/sctp.ts) and HEP (src/net/hep.ts). `sctp` returns the SCTP packet (carry it
+// in IP protocol 132); the HEP builders return the HEP packet (carry it in a UDP payload).
+// ---------------------------------------------------------------------------------------
+
+/** CRC32c (Castagnoli, reflected 0x82F63B78), as SCTP uses it (RFC 9260 Appendix A). */
+export function crc32c(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** One SCTP chunk (RFC 9260 3.2): type, flags, length and value, zero-padded to 4 bytes. */
+export function sctpChunk(type: number, flags: number, value: Bytes, opts: { length?: number; pad?: boolean } = {}): Buffer {
+  const v = bytes(value);
+  const length = opts.length ?? 4 + v.length;
+  const padded = opts.pad === false ? 4 + v.length : (4 + v.length + 3) & ~3;
+  const out = Buffer.alloc(padded);
+  out[0] = type;
+  out[1] = flags;
+  out.writeUInt16BE(length & 0xffff, 2);
+  v.copy(out, 4);
+  return out;
+}
+
+export interface SctpDataSpec {
+  tsn: number;
+  payload: Bytes;
+  stream?: number;
+  /** Stream sequence number (DATA) or message identifier (I-DATA). */
+  ssn?: number;
+  ppid?: number;
+  /** First fragment (B); default true. */
+  begin?: boolean;
+  /** Last fragment (E); default true. */
+  end?: boolean;
+  unordered?: boolean;
+  /** I-DATA only: fragment sequence number of a fragment other than the first. */
+  fsn?: number;
+}
+
+function dataFlags(spec: SctpDataSpec): number {
+  return (spec.unordered === true ? 0x04 : 0) | (spec.begin !== false ? 0x02 : 0) | (spec.end !== false ? 0x01 : 0);
+}
+
+/** A DATA chunk (RFC 9260 3.3.1). */
+export function sctpData(spec: SctpDataSpec): Buffer {
+  const payload = bytes(spec.payload);
+  const head = Buffer.alloc(12);
+  head.writeUInt32BE(spec.tsn >>> 0, 0);
+  head.writeUInt16BE(spec.stream ?? 0, 4);
+  head.writeUInt16BE((spec.ssn ?? 0) & 0xffff, 6);
+  head.writeUInt32BE((spec.ppid ?? 0) >>> 0, 8);
+  return sctpChunk(0, dataFlags(spec), Buffer.concat([head, payload]));
+}
+
+/** An I-DATA chunk (RFC 8260 2.1): MID in `ssn`, PPID on the first fragment, else `fsn`. */
+export function sctpIData(spec: SctpDataSpec): Buffer {
+  const payload = bytes(spec.payload);
+  const head = Buffer.alloc(16);
+  head.writeUInt32BE(spec.tsn >>> 0, 0);
+  head.writeUInt16BE(spec.stream ?? 0, 4);
+  head.writeUInt32BE((spec.ssn ?? 0) >>> 0, 8);
+  head.writeUInt32BE((spec.begin !== false ? spec.ppid ?? 0 : spec.fsn ?? 0) >>> 0, 12);
+  return sctpChunk(64, dataFlags(spec), Buffer.concat([head, payload]));
+}
+
+export interface SctpSpec {
+  sport: number;
+  dport: number;
+  vtag?: number;
+  /** Chunks as built by sctpChunk / sctpData / sctpIData. */
+  chunks: Buffer[];
+  /** Leave the checksum 0 instead of the CRC32c. */
+  noChecksum?: boolean;
+}
+
+/** An SCTP packet (RFC 9260 3.1) with a correct CRC32c checksum (stored as Linux and Wireshark do). */
+export function sctp(spec: SctpSpec): Buffer {
+  const head = Buffer.alloc(12);
+  head.writeUInt16BE(spec.sport, 0);
+  head.writeUInt16BE(spec.dport, 2);
+  head.writeUInt32BE((spec.vtag ?? 0x1234abcd) >>> 0, 4);
+  const out = Buffer.concat([head, ...spec.chunks]);
+  if (spec.noChecksum !== true) out.writeUInt32LE(crc32c(out), 8);
+  return out;
+}
+
+/** An SCTP packet in IPv4 or IPv6 (by the address form) in a link layer. */
+export function sctpFrame(spec: SctpSpec & { src: string; dst: string; link?: LinkKind }): LinkFrame {
+  const s = sctp(spec);
+  const ip = spec.src.includes(':')
+    ? ipv6({ src: spec.src, dst: spec.dst, nextHeader: 132, payload: s })
+    : ipv4({ src: spec.src, dst: spec.dst, proto: 132, payload: s });
+  return linkFrame(ip, spec.link);
+}
+
+/** One HEP v3 chunk: vendor (default 0), type, length (default 6 + value), value. */
+export function hep3Chunk(type: number, value: Bytes, opts: { vendor?: number; length?: number } = {}): Buffer {
+  const v = bytes(value);
+  const head = Buffer.alloc(6);
+  head.writeUInt16BE(opts.vendor ?? 0, 0);
+  head.writeUInt16BE(type, 2);
+  head.writeUInt16BE((opts.length ?? 6 + v.length) & 0xffff, 4);
+  return Buffer.concat([head, v]);
+}
+
+function u8(v: number): Buffer {
+  return Buffer.from([v & 0xff]);
+}
+function u16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(v & 0xffff);
+  return b;
+}
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v >>> 0);
+  return b;
+}
+
+export interface HepSpec {
+  /** Inner addresses (IPv4 or IPv6 text). */
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  /** IP protocol of the captured packet (default 17). */
+  ipProto?: number;
+  sec: number;
+  usec: number;
+  /** HEP protocol type (default 1, SIP). */
+  protoType?: number;
+  captureId?: number;
+  payload: Bytes;
+  /** Carry the payload zlib-compressed in chunk 16 (this buffer as is when a Buffer). */
+  compressed?: boolean | Buffer;
+  /** Chunks inserted before the payload chunk. */
+  extraChunks?: Buffer[];
+  /** Override of the total length field. */
+  totalLength?: number;
+}
+
+/** A HEP v3 packet with the usual chunks (family, protocol, addresses, ports, time, type, capture id, payload). */
+export function hep3(spec: HepSpec): Buffer {
+  const isV6 = spec.src.includes(':');
+  const payload = bytes(spec.payload);
+  const chunks = [
+    hep3Chunk(1, u8(isV6 ? 10 : 2)),
+    hep3Chunk(2, u8(spec.ipProto ?? 17)),
+    hep3Chunk(isV6 ? 5 : 3, isV6 ? v6(spec.src) : v4(spec.src)),
+    hep3Chunk(isV6 ? 6 : 4, isV6 ? v6(spec.dst) : v4(spec.dst)),
+    hep3Chunk(7, u16(spec.sport)),
+    hep3Chunk(8, u16(spec.dport)),
+    hep3Chunk(9, u32(spec.sec)),
+    hep3Chunk(10, u32(spec.usec)),
+    hep3Chunk(11, u8(spec.protoType ?? 1)),
+    hep3Chunk(12, u32(spec.captureId ?? 2001)),
+    ...(spec.extraChunks ?? []),
+  ];
+  if (spec.compressed === undefined || spec.compressed === false) chunks.push(hep3Chunk(15, payload));
+  else chunks.push(hep3Chunk(16, Buffer.isBuffer(spec.compressed) ? spec.compressed : deflateSync(payload)));
+  const body = Buffer.concat(chunks);
+  const head = Buffer.from('HEP3\0\0', 'latin1');
+  head.writeUInt16BE((spec.totalLength ?? 6 + body.length) & 0xffff, 4);
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * A HEP v2 (or v1) packet as Kamailio, OpenSIPS and captagent send it: 8-byte header,
+ * addresses, then (v2) the 12-byte little-endian time header; then the payload.
+ */
+export function hep2(spec: HepSpec & { version?: 1 | 2 }): Buffer {
+  const isV6 = spec.src.includes(':');
+  const version = spec.version ?? 2;
+  const head = Buffer.alloc(8);
+  head[0] = version;
+  head[1] = isV6 ? 40 : 16;
+  head[2] = isV6 ? 10 : 2;
+  head[3] = spec.ipProto ?? 17;
+  head.writeUInt16BE(spec.sport, 4);
+  head.writeUInt16BE(spec.dport, 6);
+  const addrs = isV6 ? Buffer.concat([v6(spec.src), v6(spec.dst)]) : Buffer.concat([v4(spec.src), v4(spec.dst)]);
+  const parts: Buffer[] = [head, addrs];
+  if (version === 2) {
+    const t = Buffer.alloc(12);
+    t.writeUInt32LE(spec.sec >>> 0, 0);
+    t.writeUInt32LE(spec.usec >>> 0, 4);
+    t.writeUInt16LE((spec.captureId ?? 2001) & 0xffff, 8);
+    parts.push(t);
+  }
+  parts.push(bytes(spec.payload));
+  return Buffer.concat(parts);
+}
+
+// ---------------------------------------------------------------------------------------
+// TCP (src/net/tcp.ts)
+// ---------------------------------------------------------------------------------------
+
+export interface TcpSpec {
+  sport: number;
+  dport: number;
+  /** Sequence number (wrapped to 32 bits). */
+  seq: number;
+  ack?: number;
+  /** Flags as letters: S SYN, A ACK, F FIN, R RST, P PSH, U URG (default 'A', or 'PA' with a payload); or the flag byte. */
+  flags?: string | number;
+  payload?: Bytes;
+  /** Addresses for the checksum (IPv4 or IPv6 text); without them the checksum is 0. */
+  src?: string;
+  dst?: string;
+  window?: number;
+  /** Options (padded to a multiple of 4 bytes with NOPs). */
+  options?: Buffer;
+  /** Override of the data offset in 32-bit words. */
+  dataOffsetWords?: number;
+}
+
+function tcpFlags(f: string | number | undefined, hasPayload: boolean): number {
+  if (typeof f === 'number') return f & 0xff;
+  const text = f ?? (hasPayload ? 'PA' : 'A');
+  const bits: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10, U: 0x20 };
+  let v = 0;
+  for (const ch of text) v |= bits[ch] ?? 0;
+  return v;
+}
+
+/** A TCP header and payload (RFC 9293 §3.1), checksummed when the addresses are given. */
+export function tcp(spec: TcpSpec): Buffer {
+  const payload = bytes(spec.payload ?? '');
+  const opts = spec.options ?? Buffer.alloc(0);
+  const optLen = Math.ceil(opts.length / 4) * 4;
+  const hl = 20 + optLen;
+  const out = Buffer.alloc(hl + payload.length);
+  out.writeUInt16BE(spec.sport, 0);
+  out.writeUInt16BE(spec.dport, 2);
+  out.writeUInt32BE(spec.seq >>> 0, 4);
+  out.writeUInt32BE((spec.ack ?? 0) >>> 0, 8);
+  out[12] = (spec.dataOffsetWords ?? hl / 4) << 4;
+  out[13] = tcpFlags(spec.flags, payload.length > 0);
+  out.writeUInt16BE(spec.window ?? 65535, 14);
+  opts.copy(out, 20);
+  out.fill(1, 20 + opts.length, hl); // NOP padding
+  payload.copy(out, hl);
+  if (spec.src !== undefined && spec.dst !== undefined) {
+    const isV6 = spec.src.includes(':');
+    const s = isV6 ? v6(spec.src) : v4(spec.src);
+    const d = isV6 ? v6(spec.dst) : v4(spec.dst);
+    const pseudo = Buffer.alloc(isV6 ? 8 : 4);
+    if (isV6) {
+      pseudo.writeUInt32BE(out.length, 0);
+      pseudo[7] = 6;
+    } else {
+      pseudo[1] = 6;
+      pseudo.writeUInt16BE(out.length, 2);
+    }
+    out.writeUInt16BE(inetChecksum(s, d, pseudo, out), 16);
+  }
+  return out;
+}
+
+export interface TcpFrameSpec extends TcpSpec {
+  src: string;
+  dst: string;
+  /** Default 'ethernet'. */
+  link?: LinkKind;
+}
+
+/** A TCP segment (IPv4 or IPv6 by the address form) in a link layer, checksums set. */
+export function tcpFrame(spec: TcpFrameSpec): LinkFrame {
+  const seg = tcp(spec);
+  const ip = spec.src.includes(':')
+    ? ipv6({ src: spec.src, dst: spec.dst, nextHeader: 6, payload: seg })
+    : ipv4({ src: spec.src, dst: spec.dst, proto: 6, payload: seg });
+  return linkFrame(ip, spec.link);
+}
+
+export interface TcpEndpoint {
+  ip: string;
+  port: number;
+}
+
+/**
+ * Both directions of one TCP connection, tracking sequence numbers: `a` is the client.
+ *
+ *   const flow = new TcpFlow({ ip: '192.0.2.10', port: 40000 }, { ip: '192.0.2.20', port: 5060 });
+ *   const frames = [...flow.handshake(), ...flow.send('a', invite, 500)];
+ */
+export class TcpFlow {
+  /** Next sequence number of each side. */
+  seqA: number;
+  seqB: number;
+
+  constructor(
+    readonly a: TcpEndpoint,
+    readonly b: TcpEndpoint,
+    readonly isnA = 1_000_000,
+    readonly isnB = 5_000_000,
+    readonly link: LinkKind = 'ethernet',
+  ) {
+    this.seqA = isnA >>> 0;
+    this.seqB = isnB >>> 0;
+  }
+
+  /** A segment from `from` at its next sequence number (or `seq`), advancing it unless `seq` is given. */
+  segment(from: 'a' | 'b', payload: Bytes = '', flags?: string, seq?: number): LinkFrame {
+    const p = bytes(payload);
+    const [s, d] = from === 'a' ? [this.a, this.b] : [this.b, this.a];
+    const mine = seq ?? (from === 'a' ? this.seqA : this.seqB);
+    const ack = from === 'a' ? this.seqB : this.seqA;
+    const f = tcpFrame({ src: s.ip, dst: d.ip, sport: s.port, dport: d.port, seq: mine, ack, flags, payload: p, link: this.link });
+    if (seq === undefined) {
+      const used = p.length + (flags !== undefined && /[SF]/.test(flags) ? 1 : 0);
+      if (from === 'a') this.seqA = (this.seqA + used) >>> 0;
+      else this.seqB = (this.seqB + used) >>> 0;
+    }
+    return f;
+  }
+
+  /** SYN, SYN-ACK, ACK. */
+  handshake(): LinkFrame[] {
+    return [this.segment('a', '', 'S'), this.segment('b', '', 'SA'), this.segment('a', '', 'A')];
+  }
+
+  /** `payload` from `from` in segments of at most `mss` bytes (or of the sizes listed), in order. */
+  send(from: 'a' | 'b', payload: Bytes, mss: number | number[] = 1460): LinkFrame[] {
+    const p = bytes(payload);
+    const out: LinkFrame[] = [];
+    let at = 0;
+    let i = 0;
+    while (at < p.length) {
+      const size = typeof mss === 'number' ? mss : (mss[i] ?? mss[mss.length - 1] ?? 1460);
+      const end = Math.min(p.length, at + Math.max(1, size));
+      out.push(this.segment(from, p.subarray(at, end)));
+      at = end;
+      i++;
+    }
+    return out;
+  }
+
+  /** FIN-ACK from `from`. */
+  fin(from: 'a' | 'b'): LinkFrame {
+    return this.segment(from, '', 'FA');
+  }
+
+  /** A pure ACK from `from`. */
+  ack(from: 'a' | 'b'): LinkFrame {
+    return this.segment(from, '', 'A');
+  }
+}
+
+export interface WsFrameSpec {
+  /** Default 1 (text). */
+  opcode?: number;
+  payload: Bytes;
+  /** Default true. */
+  fin?: boolean;
+  /** A 4-byte masking key, or true for a fixed one (client → server frames are masked). */
+  mask?: Buffer | boolean;
+  rsv?: number;
+}
+
+/** A WebSocket frame (RFC 6455 §5.2), length in its shortest form. */
+export function wsFrame(spec: WsFrameSpec): Buffer {
+  const p = bytes(spec.payload);
+  const key = spec.mask === true ? Buffer.from([0x37, 0xfa, 0x21, 0x3d]) : spec.mask === false || spec.mask === undefined ? undefined : spec.mask;
+  const lenBytes = p.length < 126 ? 0 : p.length < 65536 ? 2 : 8;
+  const head = Buffer.alloc(2 + lenBytes + (key !== undefined ? 4 : 0));
+  head[0] = (spec.fin === false ? 0 : 0x80) | ((spec.rsv ?? 0) << 4) | (spec.opcode ?? 1);
+  head[1] = (key !== undefined ? 0x80 : 0) | (lenBytes === 0 ? p.length : lenBytes === 2 ? 126 : 127);
+  if (lenBytes === 2) head.writeUInt16BE(p.length, 2);
+  if (lenBytes === 8) head.writeBigUInt64BE(BigInt(p.length), 2);
+  if (key === undefined) return Buffer.concat([head, p]);
+  key.copy(head, 2 + lenBytes);
+  const masked = Buffer.alloc(p.length);
+  for (let i = 0; i < p.length; i++) masked[i] = (p[i] as number) ^ (key[i & 3] as number);
+  return Buffer.concat([head, masked]);
 }

@@ -1,0 +1,86 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PcapStreamWriter } from '../pcap/writer';
+import type { Dialog } from '../store/dialog';
+import type { DialogStore } from '../store/store';
+import type { ByteReader } from './byte-reader';
+
+export interface SaveResult {
+  file: string;
+  /** Frames written. */
+  packets: number;
+  /** Frames not written: a classic pcap file holds one link type, and these had another. */
+  otherLinkType: number;
+  /** Frames whose bytes could not be read back (source file gone or changed). */
+  unreadable: number;
+}
+
+/**
+ * Writes the frames the dialogs' messages came from to a pcap file, exactly as captured
+ * (same bytes, times and original lengths), each frame once, in capture order. Written to a
+ * temporary name and renamed, so a failed save never leaves a half file under the name.
+ * Throws an Error whose message names the file and the reason when it cannot be written.
+ */
+export function saveDialogsPcap(store: DialogStore, bytes: ByteReader, dialogs: Iterable<Dialog>, file: string): SaveResult {
+  const rows = new Set<number>();
+  for (const d of dialogs) for (const m of d.msgs) for (const f of store.msgFrames(m)) rows.add(f);
+  const frames = [...rows].map((r) => ({ row: r, ...store.frame(r) }));
+  frames.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec || a.row - b.row);
+  const nanos = frames.some((f) => f.nsec % 1000 !== 0);
+
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${frames.length}.tmp`);
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'w', 0o644);
+  } catch (err) {
+    throw new Error(`cannot write ${file}: ${reason(err)}`);
+  }
+  const result: SaveResult = { file, packets: 0, otherLinkType: 0, unreadable: 0 };
+  try {
+    const writer = new PcapStreamWriter((b) => writeAll(fd, b), { nanos, linktype: frames[0]?.linktype });
+    writer.start();
+    for (const f of frames) {
+      const data = bytes.read({ source: f.source, offset: f.offset, length: f.caplen });
+      if (data === undefined) {
+        result.unreadable++;
+        continue;
+      }
+      if (writer.writePacket({ linktype: f.linktype, sec: f.sec, nsec: f.nsec, data, origLen: f.origLen })) result.packets++;
+      else result.otherLinkType++;
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed
+    }
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`cannot write ${file}: ${reason(err)}`);
+  }
+  return result;
+}
+
+function writeAll(fd: number, b: Buffer): void {
+  let off = 0;
+  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+}
+
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOSPC':
+      return 'no space left on the device; free some space or choose another path';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied; choose a writable path';
+    case 'ENOENT':
+      return 'the directory does not exist';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return e.message;
+  }
+}
