@@ -10,11 +10,14 @@ export class Column<T extends NumericArray> {
   constructor(private readonly make: (length: number) => T, capacity = 1024) {
     this.data = make(capacity);
   }
-  /** Makes room for `capacity` rows, doubling so that appends stay amortised O(1). */
+  /**
+   * Makes room for `capacity` rows, growing by half so that appends stay amortised O(1)
+   * while the unused tail stays small (doubling left up to half of every column empty).
+   */
   ensure(capacity: number): void {
     if (capacity <= this.data.length) return;
-    let n = Math.max(16, this.data.length * 2);
-    while (n < capacity) n *= 2;
+    let n = Math.max(16, Math.ceil(this.data.length * 1.5));
+    while (n < capacity) n = Math.ceil(n * 1.5);
     const next = this.make(n);
     next.set(this.data);
     this.data = next;
