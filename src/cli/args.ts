@@ -14,6 +14,28 @@ export interface CliOptions {
   invert: boolean;
   json: boolean;
   output: string | undefined;
+  /** Kernel capture buffer in MiB (-B; sngrep's default 2). */
+  bufferMb: number;
+  /** Snap length in bytes (-s). */
+  snaplen: number;
+  promisc: boolean;
+  /** HEP destinations (-H udp:HOST:PORT / tcp:HOST:PORT). */
+  hepSend: string[];
+  /** HEP listen addresses (-L udp:HOST:PORT / tcp:HOST:PORT). */
+  hepListen: string[];
+  hepVersion: 2 | 3;
+  hepCaptureId: number;
+  hepAuthKey: string | undefined;
+  /** TZSP listen addresses (--tzsp udp:HOST:PORT). */
+  tzspListen: string[];
+  /** Force ASCII line drawing in the full-screen interface. */
+  ascii: boolean;
+  /** Telephony filter expression (--filter), e.g. `srcnum 4151500 and status 4xx`. */
+  filter: string | undefined;
+  /** --diagnose: print the problem dialogs grouped by finding. */
+  diagnose: boolean;
+  /** -T FILE: write the dialogs as text (implies -N). */
+  textOutput: string | undefined;
   help: boolean;
   version: boolean;
   /** Positional words: `[match expression] [bpf filter ...]`, split later (see splitPositional). */
@@ -46,7 +68,7 @@ export const FLAGS: readonly FlagSpec[] = [
     long: 'device',
     arg: true,
     argName: 'DEV[,DEV]',
-    help: 'capture live on these interfaces (live capture arrives with the live-capture work; not available yet)',
+    help: 'capture live on these interfaces with libpcap (default any when no -I, -L or --tzsp is given)',
     apply: (o, v) => void o.devices.push(...v.split(',').filter((s) => s !== '')),
   },
   {
@@ -114,8 +136,121 @@ export const FLAGS: readonly FlagSpec[] = [
     long: 'output',
     arg: true,
     argName: 'FILE',
-    help: 'write captured packets to a pcap file while running (arrives with live capture; not available yet)',
+    help: 'write every captured packet to a pcap file while running; SIGUSR1 reopens it (rotation)',
     apply: (o, v) => void (o.output = v),
+  },
+  {
+    short: 'B',
+    long: 'buffer',
+    arg: true,
+    argName: 'MB',
+    help: 'kernel capture buffer for live capture, in MiB (default 2)',
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) return `-B needs a positive whole number of MiB, not '${v}'`;
+      o.bufferMb = Number(v);
+      return undefined;
+    },
+  },
+  {
+    short: 's',
+    long: 'snaplen',
+    arg: true,
+    argName: 'BYTES',
+    help: 'bytes captured per packet in live capture (default 262144)',
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 64) return `-s needs a snap length of at least 64 bytes, not '${v}'`;
+      o.snaplen = Number(v);
+      return undefined;
+    },
+  },
+  {
+    long: 'no-promisc',
+    arg: false,
+    help: 'do not put the interfaces in promiscuous mode',
+    apply: (o) => void (o.promisc = false),
+  },
+  {
+    short: 'H',
+    long: 'hep-send',
+    arg: true,
+    argName: 'udp|tcp:HOST:PORT',
+    help: 'send every SIP message as HEP to a collector such as HOMER (repeatable)',
+    apply: (o, v) => void o.hepSend.push(v),
+  },
+  {
+    short: 'L',
+    long: 'hep-listen',
+    arg: true,
+    argName: 'udp|tcp:HOST:PORT',
+    help: 'receive HEP v2/v3 from capture agents and show it as live traffic (repeatable)',
+    apply: (o, v) => void o.hepListen.push(v),
+  },
+  {
+    long: 'hep-version',
+    arg: true,
+    argName: '2|3',
+    help: 'HEP version sent with -H (default 3)',
+    apply: (o, v) => {
+      if (v !== '2' && v !== '3') return `--hep-version takes 2 or 3, not '${v}'`;
+      o.hepVersion = v === '2' ? 2 : 3;
+      return undefined;
+    },
+  },
+  {
+    long: 'hep-id',
+    arg: true,
+    argName: 'N',
+    help: 'HEP capture id sent with -H (default 2001)',
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) return `--hep-id needs a number from 0 to 4294967295, not '${v}'`;
+      o.hepCaptureId = Number(v);
+      return undefined;
+    },
+  },
+  {
+    long: 'hep-key',
+    arg: true,
+    argName: 'KEY',
+    help: 'HEP authentication key: sent with -H, required from agents with -L',
+    apply: (o, v) => void (o.hepAuthKey = v),
+  },
+  {
+    long: 'tzsp',
+    arg: true,
+    argName: 'udp:HOST:PORT',
+    help: 'receive packets streamed over TZSP (MikroTik sniffer; default port 37008) (repeatable)',
+    apply: (o, v) => void o.tzspListen.push(v),
+  },
+  {
+    long: 'filter',
+    arg: true,
+    argName: 'EXPR',
+    help: 'show only dialogs matching a telephony filter, e.g. "srcnum 4151500 and status 4xx"',
+    apply: (o, v) => void (o.filter = v),
+  },
+  {
+    long: 'diagnose',
+    arg: false,
+    help: 'with -N: report the problem dialogs grouped by finding (with --json: as JSON)',
+    apply: (o) => void (o.diagnose = true),
+  },
+  {
+    short: 'T',
+    long: 'text-output',
+    arg: true,
+    argName: 'FILE',
+    help: 'write the dialogs as text (readable back with -I); implies -N',
+    apply: (o, v) => {
+      o.textOutput = v;
+      o.noInterface = true;
+      return undefined;
+    },
+  },
+  {
+    long: 'ascii',
+    arg: false,
+    help: 'draw lines and arrows with ASCII characters only',
+    apply: (o) => void (o.ascii = true),
   },
   { short: 'h', long: 'help', arg: false, help: 'show this help', apply: (o) => void (o.help = true) },
   { short: 'V', long: 'version', arg: false, help: 'show the version', apply: (o) => void (o.version = true) },
@@ -134,6 +269,19 @@ export function defaultOptions(): CliOptions {
     invert: false,
     json: false,
     output: undefined,
+    bufferMb: 2,
+    snaplen: 262144,
+    promisc: true,
+    hepSend: [],
+    hepListen: [],
+    hepVersion: 3,
+    hepCaptureId: 2001,
+    hepAuthKey: undefined,
+    tzspListen: [],
+    ascii: false,
+    filter: undefined,
+    diagnose: false,
+    textOutput: undefined,
     help: false,
     version: false,
     positional: [],

@@ -5,15 +5,15 @@ import { Engine } from '../engine/engine';
 import { compileBpf } from '../net/bpf';
 import type { IpInfo } from '../net/types';
 import { readInputs, type InputReport, type InputSpec } from '../capture/inputs';
-import type { Dialog } from '../store/dialog';
-import { dialogRecord, formatTable, safeText } from '../view/dialog-report';
-import { buildSummary, formatSummaryLine } from './summary';
+import { printHeadless } from './headless-output';
+import { runUiMode } from './ui-mode';
 
 /** The capture opened when no input is given (recorded by captures/record.sh). */
 export const DEMO_CAPTURE = path.resolve(__dirname, '..', '..', '..', 'captures', 'demo-udp.pcap');
 
 export interface Io {
-  stdout: (s: string) => void;
+  /** Writes to standard output; the promise resolves when the consumer has taken it (backpressure). */
+  stdout: (s: string) => void | Promise<void>;
   stderr: (s: string) => void;
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
 }
@@ -85,8 +85,18 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     io.stderr(`sipscope: standard input (-I -) can be read only once\n`);
     return 2;
   }
-  if (!o.noInterface && !o.quiet) {
-    io.stderr('sipscope: the full-screen interface is not built yet; printing the dialogs as with -N\n');
+  if (!o.noInterface) {
+    if (process.stdout.isTTY === true) {
+      return runUiMode({
+        inputs,
+        engine: { store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite }, match, ipFilter: split.bpfMatch },
+        invert: o.invert,
+        ascii: process.env.SIPSCOPE_ASCII === '1',
+        stdin: io.stdin,
+        stderr: io.stderr,
+      });
+    }
+    if (!o.quiet) io.stderr('sipscope: standard output is not a terminal; printing the dialogs as with -N\n');
   }
 
   const engine = new Engine({
@@ -122,25 +132,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     }
   }
 
-  const shown = (d: Dialog): boolean => (o.invert ? !d.matched : d.matched);
-  const dialogs = [...engine.store.dialogList()].filter(shown);
-  const summary = buildSummary(engine, reports, dialogs.length);
-  if (o.json) {
-    // Written in batches: a single string for 100,000+ dialogs would double peak memory.
-    let batch: string[] = [];
-    for (const d of dialogs) {
-      batch.push(JSON.stringify(dialogRecord(engine.store, d)));
-      if (batch.length === 2000) {
-        io.stdout(batch.join('\n') + '\n');
-        batch = [];
-      }
-    }
-    batch.push(JSON.stringify({ summary }));
-    io.stdout(batch.join('\n') + '\n');
-  } else if (!o.quiet) {
-    io.stdout(formatTable(dialogs.map((d) => dialogRecord(engine.store, d))));
-    io.stdout(safeText(formatSummaryLine(summary)) + '\n');
-  }
+  await printHeadless(io.stdout, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert });
   return exit;
 }
 

@@ -1,0 +1,166 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tty from 'node:tty';
+import { Engine, type EngineOptions } from '../engine/engine';
+import { readInputs, type InputSpec } from '../capture/inputs';
+import { ByteReader } from '../capture/byte-reader';
+import { saveDialogsPcap } from '../capture/save';
+import type { Dialog } from '../store/dialog';
+import { App } from '../ui/app';
+import { createBlessedCanvas } from '../ui/blessed-canvas';
+import type { LoadState } from '../ui/window';
+
+export interface UiModeOptions {
+  inputs: string[];
+  engine: EngineOptions;
+  /** -v: show the dialogs the match expression does not match. */
+  invert: boolean;
+  /** Force ASCII line drawing (SIPSCOPE_ASCII=1 until the CLI has a flag). */
+  ascii: boolean;
+  stdin: NodeJS.ReadableStream & import('node:stream').Readable;
+  stderr: (s: string) => void;
+}
+
+/** Local time zone offset at an instant, in seconds east of UTC. */
+function localOffset(sec: number): number {
+  return -new Date(sec * 1000).getTimezoneOffset() * 60;
+}
+
+function isGzipFile(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const b = Buffer.alloc(2);
+      fs.readSync(fd, b, 0, 2, 0);
+      return b[0] === 0x1f && b[1] === 0x8b;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return true; // unreadable: do not read back from it
+  }
+}
+
+/**
+ * The full-screen mode: the list is on screen at once while the inputs load (readInputs
+ * yields between chunks); the UI redraws on a timer. The terminal is restored on quit,
+ * SIGTERM, SIGINT and an uncaught error; SIGHUP (the SSH session went away) ends at once.
+ * Resolves with the exit status.
+ */
+export function runUiMode(o: UiModeOptions): Promise<number> {
+  const engine = new Engine(o.engine);
+  const store = engine.store;
+  const bytes = new ByteReader(store);
+  // Plain files are read back in place, so their messages can be shown while loading; the
+  // source ids follow the order of the inputs (readInputs adds them first to last).
+  o.inputs.forEach((name, i) => {
+    if (name !== '-' && !isGzipFile(name)) bytes.setPath(store.sources.length + i, path.resolve(name));
+  });
+  const load: LoadState = {
+    files: o.inputs.map((n) => (n === '-' ? 'stdin' : path.basename(n))),
+    loading: true,
+    bytesRead: 0,
+    bytesTotal: 0,
+    errors: [],
+  };
+  const done: number[] = [];
+  const totals: number[] = [];
+  const spools: string[] = [];
+  let stopReading = false;
+
+  return new Promise<number>((resolve) => {
+    // With -I - the capture arrives on standard input, so keys are read from the terminal itself.
+    let keyboard: tty.ReadStream | undefined;
+    if (o.inputs.includes('-')) {
+      try {
+        keyboard = new tty.ReadStream(fs.openSync('/dev/tty', 'r'));
+      } catch {
+        o.stderr('sipscope: -I - needs a terminal (/dev/tty) for the keys; use -N to print the dialogs instead\n');
+        resolve(2);
+        return;
+      }
+    }
+    const canvas = createBlessedCanvas({ input: keyboard });
+    let finished = false;
+    const finish = (code: number, message?: string): void => {
+      if (finished) return;
+      finished = true;
+      stopReading = true;
+      app.stop();
+      canvas.destroy();
+      keyboard?.destroy();
+      bytes.close();
+      for (const s of spools) fs.rmSync(path.dirname(s), { recursive: true, force: true });
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      process.off('SIGHUP', onHup);
+      process.off('uncaughtException', onError);
+      if (message !== undefined) o.stderr(message);
+      resolve(code);
+      // Nothing should keep the process alive after this; if something does, do not hang.
+      setTimeout(() => process.exit(code), 1000).unref();
+    };
+    const onTerm = (): void => finish(143);
+    const onHup = (): void => {
+      // The terminal is gone: restoring it may fail, and nobody is left to read output.
+      finish(129);
+      process.exit(129);
+    };
+    const onError = (err: Error): void => finish(1, `sipscope: internal error: ${err.stack ?? String(err)}\n`);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onTerm);
+    process.on('SIGHUP', onHup);
+    process.on('uncaughtException', onError);
+
+    const app = new App({
+      store,
+      canvas,
+      load,
+      offset: localOffset,
+      ascii: o.ascii,
+      readBytes: (loc) => bytes.read(loc),
+      matches: (d: Dialog) => (o.invert ? !d.matched : d.matched),
+      savePcap: (dialogs, file) => {
+        const r = saveDialogsPcap(store, bytes, dialogs, file);
+        const skipped = r.otherLinkType + r.unreadable;
+        return `Saved ${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
+      },
+      onQuit: () => finish(0),
+    });
+    try {
+      app.start();
+    } catch (err) {
+      onError(err as Error);
+      return;
+    }
+
+    const specs: InputSpec[] = o.inputs.map((name) => (name === '-' ? { name, stream: o.stdin } : { name }));
+    readInputs(specs, engine, {
+      shouldStop: () => stopReading,
+      onProgress: (name, read, total) => {
+        const i = o.inputs.indexOf(name);
+        if (i >= 0) {
+          done[i] = read;
+          totals[i] = total;
+        }
+        load.bytesRead = done.reduce((s, n) => s + (n ?? 0), 0);
+        load.bytesTotal = totals.reduce((s, n) => s + (n ?? 0), 0);
+      },
+      onIssue: (name, issue) => {
+        if (!issue.fatal) load.errors.push(`${name}: ${issue.message}`);
+      },
+    })
+      .then((reports) => {
+        for (const r of reports) {
+          if (r.readBackPath !== undefined) {
+            bytes.setPath(r.sourceId, r.readBackPath);
+            if (r.readBackPath.endsWith('.spool')) spools.push(r.readBackPath);
+          }
+          if (r.error !== undefined) load.errors.push(r.error);
+        }
+        if (finished) for (const s of spools) fs.rmSync(path.dirname(s), { recursive: true, force: true });
+        load.loading = false;
+      })
+      .catch((err: unknown) => onError(err as Error));
+  });
+}

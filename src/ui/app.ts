@@ -1,0 +1,108 @@
+import type { Dialog } from '../store/dialog';
+import type { ByteLocation, DialogStore } from '../store/store';
+import type { UtcOffset } from '../view/clock';
+import { actionFor } from './keymap';
+import type { Canvas } from './canvas';
+import { ListWindow } from './list-window';
+import { HelpWindow } from './help-window';
+import type { LoadState, UiContext, WindowController } from './window';
+
+export interface AppOptions {
+  store: DialogStore;
+  canvas: Canvas;
+  load: LoadState;
+  offset: UtcOffset;
+  ascii: boolean;
+  readBytes(loc: ByteLocation): Buffer | undefined;
+  matches(d: Dialog): boolean;
+  savePcap(dialogs: readonly Dialog[], file: string): string;
+  /** Called once when the user quits. */
+  onQuit(): void;
+  /** Redraw period in milliseconds (the store is polled, never drawn per packet). */
+  tickMs?: number;
+}
+
+/**
+ * The event loop's UI side: a stack of windows, keys dispatched through the keymap to the
+ * top window, and a timer that redraws only when the store or the load progress changed.
+ */
+export class App {
+  private readonly stack: WindowController[] = [];
+  private readonly ctx: UiContext;
+  private timer: NodeJS.Timeout | undefined;
+  private drawn = '';
+  private quitting = false;
+
+  constructor(private readonly o: AppOptions) {
+    this.ctx = {
+      store: o.store,
+      offset: o.offset,
+      ascii: o.ascii,
+      load: o.load,
+      readBytes: (loc) => o.readBytes(loc),
+      matches: (d) => o.matches(d),
+      savePcap: (dialogs, file) => o.savePcap(dialogs, file),
+      open: (w) => {
+        this.stack.push(w);
+      },
+      close: () => {
+        if (this.stack.length > 1) this.stack.pop();
+      },
+      quit: () => this.quit(),
+    };
+    this.stack.push(new ListWindow(this.ctx));
+  }
+
+  start(): void {
+    this.o.canvas.onKey((key, ch) => this.key(key, ch));
+    this.o.canvas.onResize(() => this.render());
+    this.render();
+    this.timer = setInterval(() => {
+      if (this.stamp() !== this.drawn) this.render();
+    }, this.o.tickMs ?? 150);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private stamp(): string {
+    const l = this.o.load;
+    return `${this.o.store.version}/${l.loading ? 1 : 0}/${l.bytesRead}/${l.errors.length}`;
+  }
+
+  private get top(): WindowController {
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  key(key: string, ch: string | undefined): void {
+    if (this.quitting) return;
+    if (key === 'C-c') {
+      this.quit();
+      return;
+    }
+    const w = this.top;
+    if (w.text?.(key, ch) !== true) {
+      const action = actionFor(w.window, key);
+      if (action === 'help') this.stack.push(new HelpWindow(() => this.ctx.close()));
+      else if (action === 'back' && w.window !== 'list' && w.window !== 'help') this.ctx.close();
+      else if (action !== undefined) w.action(action);
+    }
+    if (!this.quitting) this.render();
+  }
+
+  render(): void {
+    if (this.quitting) return;
+    this.drawn = this.stamp();
+    const r = this.top.render(this.o.canvas.size());
+    this.o.canvas.draw(r.lines, r.overlay);
+  }
+
+  private quit(): void {
+    if (this.quitting) return;
+    this.quitting = true;
+    this.stop();
+    this.o.onQuit();
+  }
+}

@@ -1,0 +1,96 @@
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * The thin typed adapter over neo-blessed: the only file that touches it (untyped, hence
+ * the `any` kept inside). One full-screen box for the window, one box for overlays.
+ */
+import type { Canvas, Overlay, Size, StyledLine } from './canvas';
+
+// neo-blessed ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const blessed: any = require('neo-blessed');
+
+function tagged(line: StyledLine): string {
+  let out = '';
+  for (const s of line) {
+    let t: string = blessed.escape(s.text);
+    if (s.bold === true) t = `{bold}${t}{/bold}`;
+    if (s.inverse === true) t = `{inverse}${t}{/inverse}`;
+    out += t;
+  }
+  return out;
+}
+
+export interface BlessedOptions {
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  title?: string;
+}
+
+export function createBlessedCanvas(options: BlessedOptions = {}): Canvas {
+  const screen: any = blessed.screen({
+    smartCSR: true,
+    fullUnicode: true,
+    warnings: false,
+    autoPadding: false,
+    input: options.input,
+    output: options.output,
+    title: options.title ?? 'sipscope',
+    // Esc alone must arrive as Esc at once, not wait for a sequence.
+    ignoreLocked: [],
+  });
+  const main: any = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
+  const overlay: any = blessed.box({
+    parent: screen,
+    top: 'center',
+    left: 'center',
+    width: 40,
+    height: 10,
+    tags: true,
+    wrap: false,
+    hidden: true,
+    style: { inverse: false },
+  });
+  let destroyed = false;
+
+  return {
+    size(): Size {
+      return { cols: Number(screen.width) || 80, rows: Number(screen.height) || 24 };
+    },
+    draw(lines: readonly StyledLine[], box?: Overlay): void {
+      if (destroyed) return;
+      main.setContent(lines.map(tagged).join('\n'));
+      if (box === undefined) {
+        overlay.hide();
+      } else {
+        const { cols, rows } = this.size();
+        overlay.width = Math.min(cols, box.width);
+        overlay.height = Math.min(rows, box.lines.length);
+        overlay.top = Math.max(0, Math.floor((rows - box.lines.length) / 2));
+        overlay.left = Math.max(0, Math.floor((cols - box.width) / 2));
+        overlay.setContent(box.lines.map(tagged).join('\n'));
+        overlay.show();
+        overlay.setFront();
+      }
+      screen.render();
+    },
+    onKey(handler): void {
+      screen.on('keypress', (ch: string | undefined, key: { full?: string; name?: string } | undefined) => {
+        const name = key?.full ?? ch;
+        if (name === undefined || name === 'return' || name === 'linefeed') return;
+        handler(name, ch);
+      });
+    },
+    onResize(handler): void {
+      screen.on('resize', handler);
+    },
+    destroy(): void {
+      if (destroyed) return;
+      destroyed = true;
+      try {
+        screen.destroy();
+      } catch {
+        // The terminal may already be gone (SIGHUP): nothing left to restore.
+      }
+    },
+  };
+}

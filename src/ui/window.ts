@@ -1,0 +1,64 @@
+import type { Dialog } from '../store/dialog';
+import type { ByteLocation, DialogStore } from '../store/store';
+import type { UtcOffset } from '../view/clock';
+import type { KeyAction, KeyBinding, KeyWindow } from './keymap';
+import type { Overlay, Size, StyledLine } from './canvas';
+
+/** Progress of reading the inputs, shown in the list header. */
+export interface LoadState {
+  files: string[];
+  loading: boolean;
+  bytesRead: number;
+  bytesTotal: number;
+  /** Problems to show (unreadable input and the like). */
+  errors: string[];
+}
+
+/** What the windows may use: the store, byte read-back and the window stack. */
+export interface UiContext {
+  readonly store: DialogStore;
+  readonly offset: UtcOffset;
+  readonly ascii: boolean;
+  readonly load: LoadState;
+  /** Message bytes, or undefined when they cannot be read back (yet). */
+  readBytes(loc: ByteLocation): Buffer | undefined;
+  /** Whether a dialog passes the command line's match expression (-v inverts). */
+  matches(d: Dialog): boolean;
+  /** Writes dialogs to a pcap file; returns what was done, throws an Error saying why not. */
+  savePcap(dialogs: readonly Dialog[], file: string): string;
+  open(w: WindowController): void;
+  close(): void;
+  quit(): void;
+}
+
+export interface Rendered {
+  lines: StyledLine[];
+  overlay?: Overlay;
+}
+
+/** One window: draws itself, acts on keymap actions, and may take typed text first. */
+export interface WindowController {
+  readonly window: KeyWindow;
+  render(size: Size): Rendered;
+  action(a: KeyAction): void;
+  /** Typed text while editing: gets every key before the keymap; true when it used it. */
+  text?(key: string, ch: string | undefined): boolean;
+  /** The keymap entries this window answers to (for its footer and help). */
+  bindings(): KeyBinding[];
+}
+
+/** A printable character typed (not a named key). */
+export function typedChar(key: string, ch: string | undefined): string | undefined {
+  if (ch === undefined || ch.length !== 1) return undefined;
+  if (key === 'space') return ' ';
+  const c = ch.charCodeAt(0);
+  if (c < 0x20 || c === 0x7f) return undefined;
+  return ch;
+}
+
+/** Pads or cuts a line's text to the width (code points). */
+export function padTo(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length >= width) return chars.slice(0, width).join('');
+  return text + ' '.repeat(width - chars.length);
+}

@@ -1,0 +1,211 @@
+import type { Dialog } from '../store/dialog';
+import { MSG_RETRANS, MSG_SDP, type ByteLocation, type DialogStore } from '../store/store';
+import { headerValues, parseHeaders } from '../sip/headers';
+import { parseSdp, sdpText } from '../sip/sdp';
+import { safeText } from './dialog-report';
+import { fit, formatClock, type UtcOffset } from './clock';
+
+/**
+ * The call flow (ladder) of a dialog as text: one column per address:port in order of
+ * appearance, one line per message with an arrow between the sender's and the receiver's
+ * columns, the capture time and the delta from the previous message on the left, and notes
+ * (SDP codec and media address) on the right.
+ */
+
+export interface FlowMessage {
+  /** Message row in the store (for the UI to open its raw text); -1 in crafted tests. */
+  row: number;
+  sec: number;
+  nsec: number;
+  src: string;
+  dst: string;
+  /** Method of a request, or `code phrase` of a response. */
+  label: string;
+  retrans: boolean;
+  /** SDP summary when the message carries SDP and its bytes could be read. */
+  sdp?: { codec: string; media: string };
+  /** True when the message has SDP (even if the bytes could not be read back). */
+  hasSdp: boolean;
+}
+
+export interface FlowOptions {
+  ascii: boolean;
+  offset: UtcOffset;
+}
+
+export interface CallFlow {
+  /** Endpoints, one per column, in order of appearance. */
+  columns: string[];
+  /** Column header line (addresses centred over their column). */
+  header: string;
+  /** One line per message, in message order. */
+  lines: string[];
+}
+
+interface Glyphs {
+  line: string;
+  column: string;
+  right: string;
+  left: string;
+  self: string;
+}
+
+const UTF8: Glyphs = { line: '─', column: '│', right: '>', left: '<', self: '├─' };
+const ASCII: Glyphs = { line: '-', column: '|', right: '>', left: '<', self: '+-' };
+
+/** Width of the time and delta margin: `HH:MM:SS.uuuuuu +0.500000 `. */
+export const FLOW_MARGIN = 27;
+const MIN_COLUMN = 20;
+/** Appended to the label of a retransmitted message. */
+const RETRANS = ' (retrans)';
+const MAX_COLUMN = 40;
+
+/** Static RTP payload types (RFC 3551 §6) for SDP without a=rtpmap. */
+const STATIC_PT: Readonly<Record<string, string>> = { '0': 'PCMU', '3': 'GSM', '4': 'G723', '8': 'PCMA', '9': 'G722', '18': 'G729' };
+
+/** `+0.500000`, at most 10 cells. */
+export function formatDelta(seconds: number): string {
+  const d = Math.max(0, seconds);
+  return d < 100 ? `+${d.toFixed(6)}` : d < 100000 ? `+${d.toFixed(3)}` : `+${Math.round(d)}`;
+}
+
+/** Endpoints in order of first appearance (source before destination). */
+export function flowColumns(msgs: readonly FlowMessage[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const m of msgs) {
+    for (const e of [m.src, m.dst]) {
+      if (!seen.has(e)) {
+        seen.add(e);
+        out.push(e);
+      }
+    }
+  }
+  return out;
+}
+
+function notes(m: FlowMessage): string {
+  if (!m.hasSdp) return '';
+  if (m.sdp === undefined) return '(SDP)';
+  return `(SDP) ${m.sdp.codec} ${m.sdp.media}`.trimEnd();
+}
+
+/** Lays out the ladder. Pure: crafted messages in, text lines out. */
+export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOptions): CallFlow {
+  const g = options.ascii ? ASCII : UTF8;
+  const columns = flowColumns(msgs);
+  const index = new Map(columns.map((c, i) => [c, i]));
+  const longestAddr = columns.reduce((n, c) => Math.max(n, [...c].length), 0);
+  let longestLabel = 0;
+  for (const m of msgs) {
+    const a = index.get(m.src) ?? 0;
+    const b = index.get(m.dst) ?? 0;
+    if (Math.abs(a - b) === 1) longestLabel = Math.max(longestLabel, [...m.label].length + (m.retrans ? RETRANS.length : 0));
+  }
+  const cw = Math.min(MAX_COLUMN, Math.max(MIN_COLUMN, longestAddr + 2, longestLabel + 6));
+  const centre = (i: number): number => FLOW_MARGIN + i * cw;
+  const width = FLOW_MARGIN + Math.max(0, columns.length - 1) * cw + 1;
+
+  // Addresses centred over their column (the first may reach into the margin).
+  const headerCells = Array.from({ length: width + cw }, () => ' ');
+  columns.forEach((c, i) => {
+    const text = [...fit(safeText(c), cw - 1).trimEnd()];
+    const start = Math.max(0, centre(i) - Math.floor(text.length / 2));
+    text.forEach((ch, k) => (headerCells[start + k] = ch));
+  });
+
+  const lines: string[] = [];
+  let prev: FlowMessage | undefined;
+  for (const m of msgs) {
+    const cells = Array.from({ length: width }, () => ' ');
+    const time = formatClock(m.sec, m.nsec, options.offset);
+    const delta = prev === undefined ? '' : formatDelta(m.sec - prev.sec + (m.nsec - prev.nsec) / 1e9);
+    const margin = `${time} ${delta.padEnd(10)} `;
+    [...margin].forEach((ch, k) => (cells[k] = ch));
+    for (let i = 0; i < columns.length; i++) cells[centre(i)] = g.column;
+    const a = index.get(m.src) ?? 0;
+    const b = index.get(m.dst) ?? 0;
+    const label = safeText(m.label) + (m.retrans ? RETRANS : '');
+    let arrow: string;
+    let from: number;
+    if (a === b) {
+      // A message to itself: a stub from its column with the label beside it.
+      from = centre(a);
+      arrow = g.self + ' ' + fit(label, cw - 4).trimEnd();
+    } else {
+      const lo = Math.min(centre(a), centre(b));
+      const hi = Math.max(centre(a), centre(b));
+      const span = hi - lo - 1;
+      const room = Math.max(0, span - 5);
+      const text = [...label].length > room ? fit(label, room) : label;
+      const free = span - 1 - [...text].length;
+      const left = Math.floor(free / 2);
+      const right = free - left;
+      arrow =
+        a < b
+          ? g.line.repeat(left) + text + g.line.repeat(right) + g.right
+          : g.left + g.line.repeat(left) + text + g.line.repeat(right);
+      from = lo + 1;
+    }
+    [...arrow].forEach((ch, k) => {
+      if (from + k < width) cells[from + k] = ch;
+    });
+    const note = notes(m);
+    lines.push((cells.join('') + (note === '' ? '' : ' ' + safeText(note))).trimEnd());
+    prev = m;
+  }
+  return { columns, header: headerCells.join('').trimEnd(), lines };
+}
+
+/** The codec and media address of an SDP body: first rtpmap of the first m= line. */
+export function sdpSummary(text: string): { codec: string; media: string } | undefined {
+  const sdp = parseSdp(text);
+  const m = sdp.media[0];
+  if (m === undefined) return undefined;
+  const first = m.rtpmap.values().next();
+  const encoding = first.done === true ? STATIC_PT[m.formats[0] ?? ''] ?? m.formats[0] ?? '' : first.value;
+  const codec = encoding.split('/')[0] ?? '';
+  const host = m.connection.includes(':') ? `[${m.connection}]` : m.connection;
+  return { codec, media: host === '' ? `:${m.port}` : `${host}:${m.port}` };
+}
+
+/**
+ * The flow messages of a dialog from the store; `read` gives a message's bytes (for the
+ * reason phrase and the SDP), or undefined when they cannot be had.
+ */
+export function flowMessages(store: DialogStore, d: Dialog, read: (loc: ByteLocation) => Buffer | undefined): FlowMessage[] {
+  return d.msgs.map((row) => {
+    const flags = store.msgFlags(row);
+    const hasSdp = (flags & MSG_SDP) !== 0;
+    const status = store.msgStatus(row);
+    let label = store.msgIsRequest(row) ? store.msgMethod(row) : String(status);
+    let sdp: { codec: string; media: string } | undefined;
+    const needBytes = !store.msgIsRequest(row) || hasSdp;
+    const bytes = needBytes ? read(store.msgBytes(row)) : undefined;
+    if (bytes !== undefined) {
+      const parsed = parseHeaders(bytes);
+      if (!store.msgIsRequest(row)) {
+        const m = /^SIP\/\d\.\d\s+\d{3}\s*(.*)$/i.exec(parsed.startLine);
+        const phrase = m?.[1]?.trim() ?? '';
+        if (phrase !== '') label = `${status} ${phrase}`;
+      }
+      if (hasSdp) {
+        const ct = headerValues(parsed.headers, 'Content-Type')[0] ?? '';
+        const text = sdpText(ct, bytes.subarray(parsed.bodyOffset));
+        if (text !== null) sdp = sdpSummary(text);
+      }
+    }
+    const msg: FlowMessage = {
+      row,
+      sec: store.msgSec(row),
+      nsec: store.msgNsec(row),
+      src: store.msgSrc(row),
+      dst: store.msgDst(row),
+      label,
+      retrans: (flags & MSG_RETRANS) !== 0,
+      hasSdp,
+    };
+    if (sdp !== undefined) msg.sdp = sdp;
+    return msg;
+  });
+}
