@@ -1,9 +1,8 @@
 /**
  * SIP message and dialog counts on the third-party captures, against tshark's counts in
  * ../shared/captures/manifest.tsv (tshark 4.0: `-z sip,stat` messages, distinct Call-IDs).
- * Every capture whose SIP travels over UDP (plain or tunnelled) is checked; where sipscope
- * differs, the reason is stated next to the expected figures. Captures with SIP over TCP
- * are covered by the TCP tests (engine-tcp) and listed here by what their UDP part gives.
+ * Every capture is checked, whatever carries its SIP (UDP, TCP, WebSocket, SCTP, tunnels,
+ * ESP-null); where sipscope differs, the reason is stated next to the expected figures.
  */
 import test from 'ava';
 import * as fs from 'node:fs';
@@ -54,22 +53,6 @@ const EXPLAINED: Record<string, { sip: number; dialogs: number; malformed?: numb
   },
 };
 
-/** Captures whose SIP rides on TCP (all or part): the TCP part is the transports work's. */
-const TCP_PART: Record<string, string> = {
-  'PcapPlusPlus/sip_resp.pcap': 'one of its 7 messages is over TCP',
-  'arkime/arkime_synthetic.pcap': 'SIP over TCP and WebSocket besides one UDP INVITE',
-  'arkime/gtp-iphone.pcap': '13 of its 17 messages are over TCP inside GTP-U',
-  'pcaptoparquet/10_tcp_volte.pcap': 'SIP over TCP, and TLS on 5061',
-  'pcaptoparquet/11_tcp_voice_ott.pcap': 'SIP over TCP',
-  'pcaptoparquet/51_esp_sip.pcapng': '22 of its 92 messages are over TCP inside ESP inside GTP-U',
-  'pkts/fragmented_tcp_sip.pcap': 'SIP over TCP',
-  'sngrep/ipip.pcap': 'SIP over TCP inside IP-in-IP',
-  'sngrep/tlssaved.pcap': 'TLS only',
-  'suricata-verify/sip-body-large__sip-body-large.pcap': 'SIP over TCP',
-  'suricata-verify/sip-tcp-method__sip-tcp.pcap': 'SIP over TCP',
-  'suricata-verify/sip-tcp-pattern-matching__sip.pcap': 'SIP over TCP',
-};
-
 for (const row of manifest()) {
   test(`${row.file}: SIP messages and dialogs as tshark counts them, or explained`, async (t) => {
     const engine = new Engine();
@@ -78,17 +61,11 @@ for (const row of manifest()) {
     const sip = engine.store.counters.sipMessages;
     const dialogs = engine.store.dialogCount;
     const explained = EXPLAINED[row.file];
-    const tcp = TCP_PART[row.file];
     if (explained !== undefined) {
       t.log(explained.why);
       t.is(sip, explained.sip);
       t.is(dialogs, explained.dialogs);
       if (explained.malformed !== undefined) t.is(engine.store.counters.malformed, explained.malformed);
-    } else if (tcp !== undefined && engine.counters.net.otherTransport > 0) {
-      // Until TCP is decoded, the UDP part must still be complete and nothing over-counted.
-      t.log(`${tcp}: TCP segments are counted as otherTransport (${engine.counters.net.otherTransport})`);
-      t.true(sip <= row.sip);
-      t.true(dialogs <= row.dialogs);
     } else {
       t.is(sip, row.sip, 'SIP messages');
       t.is(dialogs, row.dialogs, 'dialogs');

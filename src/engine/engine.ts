@@ -25,9 +25,9 @@ export interface EngineCounters {
   bytes: number;
   /** UDP (later TCP/SCTP/...) payloads that are not SIP. */
   notSip: number;
-  /** Encrypted payloads we cannot read (TLS); counted once the transports decode TCP. */
+  /** TLS stream directions we cannot read (ESP that is not null-encrypted is in net.espEncrypted). */
   encrypted: number;
-  /** Bytes lost in TCP streams (gaps); counted once the transports decode TCP. */
+  /** Bytes lost in TCP streams (holes that never filled). */
   tcpGaps: number;
   net: NetCounters;
 }
