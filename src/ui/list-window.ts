@@ -89,6 +89,7 @@ export class ListWindow implements WindowController {
     if (filterActive(this.filter)) filters.push(`Filter: ${describeFilter(this.filter)}`);
     if (this.displayFilter !== '') filters.push(`Display filter: ${this.displayFilter}`);
     if (this.autoscroll) filters.push('Autoscroll');
+    if (load.errors.length > 0) filters.push(`Problems: ${load.errors.length} (last: ${load.errors[load.errors.length - 1]})`);
     const lines: StyledLine[] = [bold(padTo(mode, cols)), plain(padTo(filters.join('  '), cols))];
     this.pageRows = Math.max(1, rows - HEADER_LINES - FOOTER_LINES);
     this.top = scrollTop(this.top, this.cursor, this.pageRows, displayed.length);

@@ -13,7 +13,10 @@ export interface ScreenSession {
   text(): string;
   /** Sends raw input: keys as the terminal sends them (`\r`, `\x1b`, `\x1b[18~`). */
   send(data: string): void;
-  /** Polls the screen until the predicate holds; throws with the screen when the deadline passes. */
+  /**
+   * Polls the screen until the predicate holds on a settled screen (output quiet for a
+   * moment); throws with the screen when the deadline passes.
+   */
   waitFor(predicate: (lines: string[]) => boolean, what: string, deadlineMs?: number): Promise<string[]>;
   /** Waits until the output has been quiet for `quietMs` (the screen settled). */
   settle(quietMs?: number, deadlineMs?: number): Promise<void>;
@@ -23,6 +26,8 @@ export interface ScreenSession {
   /** Everything the program wrote, raw. */
   output(): string;
   kill(): void;
+  /** Sends a signal to the program. */
+  signal(sig: 'SIGTERM' | 'SIGHUP' | 'SIGINT'): void;
 }
 
 export const KEYS = {
@@ -78,8 +83,13 @@ export function spawnSipscope(args: string[], opts: { cols?: number; rows?: numb
       const end = Date.now() + deadlineMs;
       for (;;) {
         await flush();
+        if (predicate(lines())) {
+          // A screen arrives in several reads: let the output go quiet, then check again.
+          await this.settle(80, Math.max(0, end - Date.now()));
+          const settled = lines();
+          if (predicate(settled)) return settled;
+        }
         const l = lines();
-        if (predicate(l)) return l;
         if (Date.now() > end || exitCode !== undefined) {
           throw new Error(`screen never showed ${what}${exitCode !== undefined ? ` (exited ${exitCode})` : ''}; screen:\n${l.join('\n')}`);
         }
@@ -104,6 +114,7 @@ export function spawnSipscope(args: string[], opts: { cols?: number; rows?: numb
       return exitCode;
     },
     output: () => raw,
+    signal: (sig) => child.kill(sig),
     kill: () => {
       if (exitCode === undefined) child.kill();
     },
