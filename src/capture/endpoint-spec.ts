@@ -3,6 +3,8 @@
  * `tcp:HOST:PORT` (sngrep's form, `-H udp:10.0.0.1:9060`), IPv6 addresses in brackets
  * (`udp:[::1]:9060`). Pure: parsing returns a value or an error that says what to write.
  */
+import * as dgram from 'node:dgram';
+import * as dns from 'node:dns';
 import { isIP } from 'node:net';
 
 export type EndpointProtocol = 'udp' | 'tcp';
@@ -110,4 +112,60 @@ export function describeSocketError(err: unknown): string {
     default:
       return e.message ?? String(err);
   }
+}
+
+/** The endpoint's address and family: a literal as is, a host name looked up (first answer). */
+export async function resolveEndpoint(e: EndpointSpec): Promise<{ address: string; family: 4 | 6 }> {
+  if (e.family !== 0) return { address: e.host, family: e.family };
+  const r = await dns.promises.lookup(e.host);
+  return { address: r.address, family: r.family === 6 ? 6 : 4 };
+}
+
+/**
+ * A UDP socket bound to the endpoint (listeners). Rejects with a message naming the
+ * endpoint and what to do: "cannot listen on udp:127.0.0.1:9060: address in use; ...".
+ */
+export async function bindUdpSocket(e: EndpointSpec, recvBufferSize = 8 << 20): Promise<dgram.Socket> {
+  let resolved: { address: string; family: 4 | 6 };
+  try {
+    resolved = await resolveEndpoint(e);
+  } catch (err) {
+    throw new Error(`cannot listen on ${formatEndpoint(e)}: ${describeSocketError(err)}`);
+  }
+  const socket = dgram.createSocket({ type: resolved.family === 6 ? 'udp6' : 'udp4' });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      socket.close();
+      reject(new Error(`cannot listen on ${formatEndpoint(e)}: ${describeSocketError(err)}`));
+    };
+    socket.once('error', onError);
+    socket.bind({ address: resolved.address, port: e.port, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+  try {
+    // A burst from many agents outruns the default buffer (about 200 KiB); best effort.
+    socket.setRecvBufferSize(recvBufferSize);
+  } catch {
+    // the kernel's limit (net.core.rmem_max) applies
+  }
+  return socket;
+}
+
+/**
+ * The receive time of packets from a socket: wall-clock time with sub-millisecond
+ * resolution, made strictly increasing (by 1 µs when two arrive within the clock's
+ * resolution) so that arrival order is time order — the store orders messages and spots
+ * retransmissions by time.
+ */
+export function newArrivalClock(): () => { sec: number; nsec: number } {
+  const origin = performance.timeOrigin;
+  let lastUs = 0;
+  return () => {
+    let us = Math.floor((origin + performance.now()) * 1000);
+    if (us <= lastUs) us = lastUs + 1;
+    lastUs = us;
+    return { sec: Math.floor(us / 1e6), nsec: (us % 1e6) * 1000 };
+  };
 }

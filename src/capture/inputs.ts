@@ -3,7 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { CaptureReader } from '../pcap/reader';
+import { CaptureReader, type CaptureSink } from '../pcap/reader';
+import { TextCaptureReader } from './text-input';
+import { detectTextCapture, looksLikeText } from './text-formats';
 import type { Frame, ReadIssue } from '../pcap/types';
 import type { Engine } from '../engine/engine';
 
@@ -18,7 +20,12 @@ export interface InputReport {
   name: string;
   /** The engine's source id for this input (message locations refer to it). */
   sourceId: number;
-  format: 'pcap' | 'pcapng' | undefined;
+  /** 'text': a SIP text capture (tcpdump output, phone-system log, sipscope -T); see textFormat. */
+  format: 'pcap' | 'pcapng' | 'text' | undefined;
+  /** For text inputs: the format of the first message header (tcpdump, asterisk, freeswitch, generic). */
+  textFormat?: string;
+  /** For text inputs: blocks that gave no message (each also reported as an issue, with its lines). */
+  textBlocksUnparsed?: number;
   compressed: boolean;
   frames: number;
   bytesRead: number;
@@ -44,6 +51,8 @@ export interface ReadOptions {
 const CHUNK = 1 << 20;
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+/** Bytes looked at to tell a SIP text capture from a pcap/pcapng one (see detectTextCapture). */
+const SNIFF_BYTES = 64 * 1024;
 
 /**
  * A source of input bytes, opened. Regular uncompressed files are read in place (message
@@ -53,7 +62,12 @@ const GZIP_MAGIC_1 = 0x8b;
  */
 class OpenInput {
   readonly report: InputReport;
-  readonly reader: CaptureReader;
+  /** pcap/pcapng by default; replaced by a text reader when the first bytes are a SIP text capture. */
+  reader: CaptureReader | TextCaptureReader;
+  private readonly sink: CaptureSink;
+  /** Chunks held until the format is known (undefined once decided). */
+  private sniffed: Buffer[] | undefined = [];
+  private sniffedBytes = 0;
   private iterator: AsyncIterator<Buffer> | undefined;
   private spoolFd = -1;
   private spoolFailed = false;
@@ -69,13 +83,37 @@ class OpenInput {
     private readonly deliver: ((f: Frame, source: number) => void) | undefined,
   ) {
     this.report = { name: spec.name, sourceId, format: undefined, compressed: false, frames: 0, bytesRead: 0, issues: [] };
-    this.reader = new CaptureReader({
+    this.sink = {
       onFrame: (f) => this.onFrame(f),
       onIssue: (i) => {
         this.report.issues.push(i);
         this.options.onIssue?.(spec.name, i);
       },
-    });
+    };
+    this.reader = new CaptureReader(this.sink);
+  }
+
+  /** Hands a chunk to the reader, first deciding from the first bytes which reader it is. */
+  private feed(chunk: Buffer): void {
+    if (this.sniffed === undefined) {
+      this.reader.push(chunk);
+      return;
+    }
+    this.sniffed.push(chunk);
+    this.sniffedBytes += chunk.length;
+    const first = this.sniffed[0] as Buffer;
+    if (this.sniffedBytes >= SNIFF_BYTES || (first.length >= 4 && isCaptureMagic(first))) this.decide();
+  }
+
+  private decide(): void {
+    const chunks = this.sniffed;
+    if (chunks === undefined) return;
+    this.sniffed = undefined;
+    const head = Buffer.concat(chunks);
+    if (head.length > 0 && !isCaptureMagic(head) && looksLikeText(head)) {
+      this.reader = new TextCaptureReader(this.sink, { notRecognised: detectTextCapture(head) === undefined });
+    }
+    if (head.length > 0) this.reader.push(head);
   }
 
   /** Opens the input; returns an error message naming it when that is impossible. */
@@ -141,7 +179,7 @@ class OpenInput {
     }
     const chunk = r.value;
     this.spool(chunk);
-    this.reader.push(chunk);
+    this.feed(chunk);
     this.report.bytesRead = this.reader.bytesRead;
     this.options.onProgress?.(this.spec.name, this.report.bytesRead, this.total);
     return true;
@@ -150,8 +188,15 @@ class OpenInput {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    this.decide();
     this.reader.end();
-    this.report.format = this.reader.format;
+    if (this.reader instanceof TextCaptureReader) {
+      this.report.format = this.reader.format === undefined ? undefined : 'text';
+      this.report.textFormat = this.reader.format;
+      this.report.textBlocksUnparsed = this.reader.counters.unparsed;
+    } else {
+      this.report.format = this.reader.format;
+    }
     this.report.bytesRead = this.reader.bytesRead;
     const fatal = this.report.issues.find((i) => i.fatal);
     if (fatal !== undefined && this.report.error === undefined) {
@@ -250,6 +295,13 @@ async function merge(inputs: OpenInput[], engine: Engine): Promise<void> {
     best.head++;
     engine.ingest(bestFrame, best.sourceId);
   }
+}
+
+/** pcap (either byte order, µs or ns) or pcapng magic in the first 4 bytes. */
+function isCaptureMagic(b: Buffer): boolean {
+  if (b.length < 4) return false;
+  const m = b.readUInt32BE(0);
+  return m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1 || m === 0x0a0d0d0a;
 }
 
 function isGzip(b: Buffer): boolean {

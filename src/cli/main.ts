@@ -5,8 +5,14 @@ import { Engine } from '../engine/engine';
 import { compileBpf } from '../net/bpf';
 import type { IpInfo } from '../net/types';
 import { readInputs, type InputReport, type InputSpec } from '../capture/inputs';
+import { ByteReader } from '../capture/byte-reader';
+import { saveDialogsText } from '../capture/text-export';
+import type { Dialog } from '../store/dialog';
 import { printHeadless } from './headless-output';
+import { compileCliFilter, runTelephony } from './diagnose';
 import { runUiMode } from './ui-mode';
+import { runListenMode, wantsListenMode } from './listen-mode';
+import { runCaptureMode } from './live-mode';
 
 /** The capture opened when no input is given (recorded by captures/record.sh). */
 export const DEMO_CAPTURE = path.resolve(__dirname, '..', '..', '..', 'captures', 'demo-udp.pcap');
@@ -51,11 +57,17 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     io.stdout(`sipscope ${version}\n`);
     return 0;
   }
-  if (o.devices.length > 0 || o.output !== undefined) {
-    io.stderr(
-      `sipscope: live capture (-d) and -O are not available in this build yet; read a capture file with -I FILE\n`,
-    );
+  // --filter: compiled once, before any input is read (exit 2 pointing at the offending word).
+  const telephonyFilter = compileCliFilter(o.filter);
+  if (!telephonyFilter.ok) {
+    io.stderr(`sipscope: ${telephonyFilter.error}\n`);
     return 2;
+  }
+  // -L / --tzsp / -H: network sources and sinks (src/cli/listen-mode.ts).
+  if (wantsListenMode(o)) return runListenMode(o, io, { splitPositional, demoCapture: DEMO_CAPTURE });
+  // -d (live capture) and -O (save to pcap, also with -I): src/cli/live-mode.ts.
+  if (o.devices.length > 0 || o.output !== undefined) {
+    return runCaptureMode(o, io, { splitPositional, stdoutIsTty: process.stdout.isTTY === true, stderrIsTty: process.stderr.isTTY === true });
   }
   const split = splitPositional(o.positional);
   if (!split.ok) {
@@ -91,7 +103,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
         inputs,
         engine: { store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite }, match, ipFilter: split.bpfMatch },
         invert: o.invert,
-        ascii: process.env.SIPSCOPE_ASCII === '1',
+        ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1',
         stdin: io.stdin,
         stderr: io.stderr,
       });
@@ -122,9 +134,15 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
   });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  // --filter and --diagnose read message bytes back: run them while spool copies exist.
+  const telephony = runTelephony(engine, reports, { filter: telephonyFilter.filter, diagnose: o.diagnose, json: o.json, quiet: o.quiet, invert: o.invert });
+  // -T FILE: the displayed dialogs (match expression, -v, --filter) as text, written while
+  // spool copies still hold stdin/gzip bytes.
+  const textError =
+    o.textOutput === undefined ? undefined : writeTextOutput(o.textOutput, engine, reports, { invert: o.invert, quiet: o.quiet, filter: telephony.filter }, io);
   cleanupSpools(reports);
 
-  let exit = 0;
+  let exit = textError === undefined ? 0 : 2;
   for (const r of reports) {
     if (r.error !== undefined) {
       io.stderr(`sipscope: ${r.error}${r.frames > 0 ? ` (${r.frames} frames read before it are kept)` : ''}\n`);
@@ -132,8 +150,39 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     }
   }
 
-  await printHeadless(io.stdout, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert });
+  if (telephony.report !== undefined) {
+    for (const chunk of telephony.report) await io.stdout(chunk);
+    return exit;
+  }
+  await printHeadless(io.stdout, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert, filter: telephony.filter });
   return exit;
+}
+
+/** Writes the shown dialogs as text (see capture/text-export.ts); returns an error message, printed, on failure. */
+function writeTextOutput(
+  file: string,
+  engine: Engine,
+  reports: InputReport[],
+  shown: { invert: boolean; quiet: boolean; filter?: (d: Dialog) => boolean },
+  io: Io,
+): string | undefined {
+  const bytes = new ByteReader(engine.store);
+  for (const r of reports) if (r.readBackPath !== undefined) bytes.setPath(r.sourceId, r.readBackPath);
+  const dialogs = [...engine.store.dialogList()].filter(
+    (d) => (shown.invert ? !d.matched : d.matched) && (shown.filter === undefined || shown.filter(d)),
+  );
+  try {
+    const r = saveDialogsText(engine.store, bytes, dialogs, file);
+    if (!shown.quiet) io.stderr(`sipscope: wrote ${r.messages} messages of ${dialogs.length} dialogs to ${file}\n`);
+    if (r.unreadable > 0) io.stderr(`sipscope: ${file}: ${r.unreadable} messages left out: their bytes could not be read back from the input\n`);
+    return undefined;
+  } catch (err) {
+    const message = (err as Error).message;
+    io.stderr(`sipscope: ${message}\n`);
+    return message;
+  } finally {
+    bytes.close();
+  }
 }
 
 /** Spool copies are only needed while a view reads message bytes back; headless mode is done with them. */

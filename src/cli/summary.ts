@@ -37,6 +37,33 @@ export interface Summary {
     error: string | null;
     issues: string[];
   }[];
+  /** Live capture (-d): what libpcap delivered and what was lost before sipscope saw it. */
+  live?: LiveSummary;
+  /** -O: where the packets were saved. */
+  outputFile?: OutputSummary;
+}
+
+export interface OutputSummary {
+  file: string;
+  packets: number;
+  /** Packets not saved (write error, other link type). */
+  notWritten: number;
+  /** Files written (more than one after SIGUSR1 rotations). */
+  files: number;
+  error: string | null;
+}
+
+/** Live capture statistics for the summary (totals over the devices). */
+export interface LiveSummary {
+  devices: string[];
+  /** Packets received from libpcap (after the BPF filter). */
+  packetsReceived: number;
+  /** Packets the kernel dropped (capture buffer full); null when the capture binding cannot tell. */
+  kernelDrops: number | null;
+  /** Packets the interfaces dropped while capturing; null when unknown. */
+  interfaceDrops: number | null;
+  /** Packets received but discarded (paused, or sipscope too far behind). */
+  discarded: number;
 }
 
 export function buildSummary(engine: Engine, reports: InputReport[], displayed: number): Summary {
@@ -87,6 +114,25 @@ export function formatSummaryLine(s: Summary): string {
   return (
     `${s.dialogs} dialogs (${s.dialogsDisplayed} displayed), ${s.sipMessages} SIP messages ` +
     `(${s.retransmissions} retransmissions) in ${s.frames} frames` +
-    (drops.length > 0 ? `; not shown: ${drops.join(', ')}` : '')
+    (drops.length > 0 ? `; not shown: ${drops.join(', ')}` : '') +
+    (s.live !== undefined ? `; ${formatLiveStats(s.live)}` : '') +
+    (s.outputFile !== undefined ? `; ${formatOutputStats(s.outputFile)}` : '')
+  );
+}
+
+/** `live on lo: 1200 packets received, 0 dropped by the kernel, 0 dropped by the interface` */
+export function formatLiveStats(l: LiveSummary): string {
+  const kernel = l.kernelDrops === null ? 'kernel drops not reported by the capture binding' : `${l.kernelDrops} dropped by the kernel`;
+  const iface = l.interfaceDrops === null ? '' : `, ${l.interfaceDrops} dropped by the interface`;
+  const discarded = l.discarded > 0 ? `, ${l.discarded} discarded` : '';
+  return `live on ${l.devices.join(',')}: ${l.packetsReceived} packets received, ${kernel}${iface}${discarded}`;
+}
+
+/** `1200 packets saved to x.pcap (2 files), 3 not saved` */
+export function formatOutputStats(o: OutputSummary): string {
+  return (
+    `${o.packets} packets saved to ${o.file}` +
+    (o.files > 1 ? ` (${o.files} files)` : '') +
+    (o.notWritten > 0 ? `, ${o.notWritten} not saved${o.error !== null ? ` (${o.error})` : ''}` : '')
   );
 }

@@ -1,0 +1,136 @@
+/**
+ * Text export of dialogs (-T FILE, and the save window): every message of the chosen
+ * dialogs in capture order, each as
+ *
+ *   2026/11/23 12:39:49.677850 127.0.0.1:5062 -> 127.0.0.1:5060 (UDP)
+ *   <the message bytes exactly as captured>
+ *   <blank line>
+ *
+ * like sngrep's raw window. The header is the `generic` format of text-formats.ts, so
+ * `sipscope -I FILE` reads the file back to the same dialogs: same Call-IDs, messages,
+ * states, addresses and times (to the microsecond), and the same message bytes (messages
+ * are framed by Content-Length on reading, so a body may hold anything).
+ *
+ * Message bytes are written as captured, control characters included: the file is meant
+ * for tickets and for reading back, not for a terminal. One separator line (LF) follows
+ * each message, plus an LF first when the message does not end with one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Dialog } from '../store/dialog';
+import type { DialogStore } from '../store/store';
+import type { ByteReader } from './byte-reader';
+
+export interface TextExportResult {
+  file: string;
+  /** Messages written. */
+  messages: number;
+  /** Messages whose bytes could not be read back (source file gone or changed): not written. */
+  unreadable: number;
+}
+
+/** Message rows of the dialogs, each once, in capture order (time, then arrival). */
+export function exportRows(store: DialogStore, dialogs: Iterable<Dialog>): number[] {
+  const rows = new Set<number>();
+  for (const d of dialogs) for (const m of d.msgs) rows.add(m);
+  return [...rows].sort((a, b) => store.msgSec(a) - store.msgSec(b) || store.msgNsec(a) - store.msgNsec(b) || a - b);
+}
+
+/** `2026/11/23 12:39:49.677850 127.0.0.1:5062 -> 127.0.0.1:5060 (UDP)` for a message row. */
+export function formatTextHeader(store: DialogStore, row: number): string {
+  return `${formatStamp(store.msgSec(row), store.msgNsec(row))} ${store.msgSrc(row)} -> ${store.msgDst(row)} (${store.msgTransport(row)})`;
+}
+
+/** `YYYY/MM/DD HH:MM:SS.uuuuuu` in UTC. */
+export function formatStamp(sec: number, nsec: number): string {
+  const iso = new Date(Math.floor(sec) * 1000).toISOString(); // 2026-11-23T12:39:49.000Z
+  const us = String(Math.floor(nsec / 1000)).padStart(6, '0');
+  return `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)} ${iso.slice(11, 19)}.${us}`;
+}
+
+/**
+ * The export as a sequence of buffers (header and message per message), for a caller that
+ * writes them where it likes. `unreadable` counts messages left out.
+ */
+export function* renderDialogsText(
+  store: DialogStore,
+  bytes: ByteReader,
+  dialogs: Iterable<Dialog>,
+  counts: { messages: number; unreadable: number } = { messages: 0, unreadable: 0 },
+): Generator<Buffer> {
+  for (const row of exportRows(store, dialogs)) {
+    const data = bytes.read(store.msgBytes(row));
+    if (data === undefined) {
+      counts.unreadable++;
+      continue;
+    }
+    counts.messages++;
+    const last = data.length > 0 ? data[data.length - 1] : undefined;
+    yield Buffer.from(formatTextHeader(store, row) + '\n', 'latin1');
+    yield data;
+    yield Buffer.from(last === 0x0a ? '\n' : '\n\n', 'latin1');
+  }
+}
+
+/**
+ * Writes the export to `file` (through a temporary name, renamed at the end, so a failed
+ * write never leaves half a file). Throws an Error naming the file and the reason when it
+ * cannot be written.
+ */
+export function saveDialogsText(store: DialogStore, bytes: ByteReader, dialogs: Iterable<Dialog>, file: string): TextExportResult {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.sipscope.tmp`);
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'w', 0o644);
+  } catch (err) {
+    throw new Error(`cannot write ${file}: ${reason(err)}`);
+  }
+  const counts = { messages: 0, unreadable: 0 };
+  try {
+    // Buffers are gathered up to 1 MiB per write.
+    let pending: Buffer[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (size === 0) return;
+      const b = Buffer.concat(pending, size);
+      let off = 0;
+      while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+      pending = [];
+      size = 0;
+    };
+    for (const b of renderDialogsText(store, bytes, dialogs, counts)) {
+      pending.push(b);
+      size += b.length;
+      if (size >= 1 << 20) flush();
+    }
+    flush();
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed
+    }
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`cannot write ${file}: ${reason(err)}`);
+  }
+  return { file, ...counts };
+}
+
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOSPC':
+      return 'no space left on the device; free some space or choose another path';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied; choose a writable path';
+    case 'ENOENT':
+      return 'the directory does not exist';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return e.message;
+  }
+}
