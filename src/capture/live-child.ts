@@ -96,7 +96,7 @@ interface DeviceState {
 }
 
 class Batcher {
-  private buf = Buffer.allocUnsafe(BATCH_BYTES);
+  private readonly buf = Buffer.allocUnsafe(BATCH_BYTES);
   private off = RECORD_HEADER_LEN + 4;
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -147,9 +147,9 @@ class Batcher {
     b.writeUInt16LE(0, 2);
     b.writeUInt32LE(this.off - RECORD_HEADER_LEN, 4);
     b.writeUInt32LE(this.count, RECORD_HEADER_LEN);
-    // The socket keeps the buffer until written: hand it over and start a new one.
-    this.out.write(b.subarray(0, this.off));
-    this.buf = Buffer.allocUnsafe(BATCH_BYTES);
+    // The socket keeps what it is given until written: give it a copy of the used part and
+    // reuse the batch buffer (a fresh 1 MiB buffer per batch made the GC stall capture).
+    this.out.write(Buffer.from(b.subarray(0, this.off)));
     this.off = RECORD_HEADER_LEN + 4;
     this.count = 0;
   }

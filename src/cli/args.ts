@@ -60,7 +60,7 @@ export const FLAGS: readonly FlagSpec[] = [
     long: 'input',
     arg: true,
     argName: 'FILE',
-    help: 'read a pcap/pcapng capture (gzip accepted; - is standard input); repeat to merge files in time order',
+    help: 'read a capture: pcap, pcapng, or a text dump (tcpdump -A/-X/-vvv output, PBX SIP logs, sipscope -T text); gzip accepted; - is standard input; repeat to merge files in time order',
     apply: (o, v) => void o.inputs.push(v),
   },
   {
@@ -68,7 +68,7 @@ export const FLAGS: readonly FlagSpec[] = [
     long: 'device',
     arg: true,
     argName: 'DEV[,DEV]',
-    help: 'capture live on these interfaces with libpcap (default any when no -I, -L or --tzsp is given)',
+    help: 'capture live on these interfaces with libpcap (any: all of them); without -I, -d, -L or --tzsp sipscope opens its demo capture',
     apply: (o, v) => void o.devices.push(...v.split(',').filter((s) => s !== '')),
   },
   {
@@ -144,7 +144,7 @@ export const FLAGS: readonly FlagSpec[] = [
     long: 'buffer',
     arg: true,
     argName: 'MB',
-    help: 'kernel capture buffer for live capture, in MiB (default 2)',
+    help: 'kernel capture buffer for live capture, in MiB (default 2; at least 32 is used, since libpcap through cap stores each packet in a 64 KiB slot)',
     apply: (o, v) => {
       if (!/^\d+$/.test(v) || Number(v) < 1) return `-B needs a positive whole number of MiB, not '${v}'`;
       o.bufferMb = Number(v);
@@ -166,7 +166,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     long: 'no-promisc',
     arg: false,
-    help: 'do not put the interfaces in promiscuous mode',
+    help: 'ask for interfaces without promiscuous mode (the cap binding always opens them promiscuous; a warning says so)',
     apply: (o) => void (o.promisc = false),
   },
   {
@@ -337,6 +337,17 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     o.positional.push(a);
   }
   return { ok: true, options: o };
+}
+
+/** The README's option table, generated from FLAGS (a test keeps README in step). */
+export function optionsMarkdown(): string {
+  const rows = ['| option | meaning |', '| --- | --- |'];
+  for (const f of FLAGS) {
+    const arg = f.arg ? ` ${f.argName ?? 'ARG'}` : '';
+    const names = (f.short !== undefined ? `\`-${f.short}${arg}\`, ` : '') + `\`--${f.long}${arg}\``;
+    rows.push(`| ${names.replace(/\|/g, '\\|')} | ${f.help.replace(/\|/g, '\\|')} |`);
+  }
+  return rows.join('\n') + '\n';
 }
 
 /** The --help text, generated from FLAGS. */
