@@ -30,6 +30,10 @@ export interface CliOptions {
   tzspListen: string[];
   /** Force ASCII line drawing in the full-screen interface. */
   ascii: boolean;
+  /** --reassembly-mb: bound for TCP streams together, and for IP fragments (SCTP gets a quarter). */
+  reassemblyMb: number | undefined;
+  /** --tcp-stream-kb: out-of-order bytes held per TCP stream direction. */
+  tcpStreamKb: number | undefined;
   /** Telephony filter expression (--filter), e.g. `srcnum 4151500 and status 4xx`. */
   filter: string | undefined;
   /** --diagnose: print the problem dialogs grouped by finding. */
@@ -247,6 +251,28 @@ export const FLAGS: readonly FlagSpec[] = [
     },
   },
   {
+    long: 'reassembly-mb',
+    arg: true,
+    argName: 'MB',
+    help: 'memory for reassembly: TCP streams together, and IP fragments, each at most MB MiB (default 64; SCTP gets a quarter); beyond it the oldest is dropped and counted',
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) return `--reassembly-mb needs a positive whole number of MiB, not '${v}'`;
+      o.reassemblyMb = Number(v);
+      return undefined;
+    },
+  },
+  {
+    long: 'tcp-stream-kb',
+    arg: true,
+    argName: 'KB',
+    help: 'out-of-order bytes held per TCP stream direction before a hole is given up (default 1024 KiB)',
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) return `--tcp-stream-kb needs a positive whole number of KiB, not '${v}'`;
+      o.tcpStreamKb = Number(v);
+      return undefined;
+    },
+  },
+  {
     long: 'ascii',
     arg: false,
     help: 'draw lines and arrows with ASCII characters only',
@@ -279,6 +305,8 @@ export function defaultOptions(): CliOptions {
     hepAuthKey: undefined,
     tzspListen: [],
     ascii: false,
+    reassemblyMb: undefined,
+    tcpStreamKb: undefined,
     filter: undefined,
     diagnose: false,
     textOutput: undefined,
@@ -337,6 +365,20 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     o.positional.push(a);
   }
   return { ok: true, options: o };
+}
+
+/** Reassembly bounds from the options, for EngineOptions.reassembly (undefined: decoder defaults). */
+export function reassemblyLimits(o: CliOptions):
+  | { fragmentBytes?: number; tcpStreamBytes?: number; tcpTotalBytes?: number; sctpBytes?: number }
+  | undefined {
+  if (o.reassemblyMb === undefined && o.tcpStreamKb === undefined) return undefined;
+  const mb = o.reassemblyMb;
+  return {
+    fragmentBytes: mb === undefined ? undefined : mb * 1024 * 1024,
+    tcpTotalBytes: mb === undefined ? undefined : mb * 1024 * 1024,
+    sctpBytes: mb === undefined ? undefined : Math.max(1, Math.floor((mb * 1024 * 1024) / 4)),
+    tcpStreamBytes: o.tcpStreamKb === undefined ? undefined : o.tcpStreamKb * 1024,
+  };
 }
 
 /** The README's option table, generated from FLAGS (a test keeps README in step). */

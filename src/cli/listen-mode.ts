@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CliOptions } from './args';
+import { reassemblyLimits, type CliOptions } from './args';
 import type { Io } from './main';
 import { Engine, type EngineOptions } from '../engine/engine';
 import type { IpInfo } from '../net/types';
@@ -161,6 +161,7 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
       store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite },
       match,
       ipFilter: split.bpfMatch,
+      reassembly: reassemblyLimits(o),
       onUnknownLinkType: (lt) => io.stderr(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
     },
     tee,

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../engine/engine';
 import type { Frame } from '../pcap/types';
 import type { IpInfo } from '../net/types';
-import type { CliOptions } from './args';
+import { reassemblyLimits, type CliOptions } from './args';
 import { readInputs, type InputReport, type InputSpec } from '../capture/inputs';
 import { startLiveCapture, totalStats, type LiveCaptureOptions, type LiveStats } from '../capture/live';
 import { PcapFileWriter } from '../capture/pcap-file-writer';
@@ -300,7 +300,7 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
           bufferMb: o.bufferMb,
         },
         // libpcap applies the BPF filter in the kernel: no second pass here.
-        engine: { store, match },
+        engine: { store, match, reassembly: reassemblyLimits(o) },
         output: o.output,
         json: o.json,
         quiet: o.quiet,
@@ -315,7 +315,7 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
     {
       inputs: o.inputs,
       output: o.output!,
-      engine: { store, match, ipFilter },
+      engine: { store, match, ipFilter, reassembly: reassemblyLimits(o) },
       json: o.json,
       quiet: o.quiet,
       invert: o.invert,

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs, helpText, type CliOptions } from './args';
+import { parseArgs, helpText, reassemblyLimits, type CliOptions } from './args';
 import { Engine } from '../engine/engine';
 import { compileBpf } from '../net/bpf';
 import type { IpInfo } from '../net/types';
@@ -101,7 +101,12 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     if (process.stdout.isTTY === true) {
       return runUiMode({
         inputs,
-        engine: { store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite }, match, ipFilter: split.bpfMatch },
+        engine: {
+          store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite },
+          match,
+          ipFilter: split.bpfMatch,
+          reassembly: reassemblyLimits(o),
+        },
         invert: o.invert,
         ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1',
         stdin: io.stdin,
@@ -115,6 +120,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite },
     match,
     ipFilter: split.bpfMatch,
+    reassembly: reassemblyLimits(o),
     onUnknownLinkType: (lt) => io.stderr(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
   });
 

@@ -17,6 +17,20 @@ export interface EngineOptions {
   onUnknownLinkType?: (linktype: number) => void;
   /** Seconds of capture time an incomplete IP fragment set is kept (default 30). */
   fragmentTimeoutSec?: number;
+  /** Memory bounds of reassembly (defaults in the decoders: 64 MiB, 1 MiB per TCP stream, 16 MiB SCTP). */
+  reassembly?: ReassemblyLimits;
+}
+
+/** Memory bounds for reassembly; beyond them the oldest state is dropped and counted. */
+export interface ReassemblyLimits {
+  /** Bytes held for incomplete IP fragment sets, in total. */
+  fragmentBytes?: number;
+  /** Out-of-order bytes held per TCP stream direction. */
+  tcpStreamBytes?: number;
+  /** Bytes held by all TCP streams together. */
+  tcpTotalBytes?: number;
+  /** Bytes held for fragmented SCTP messages, in total. */
+  sctpBytes?: number;
 }
 
 /** Why frames or payloads did not become SIP messages, and what did. */
@@ -81,6 +95,8 @@ export class Engine {
       onUnknownLinkType: options.onUnknownLinkType,
       ipFilter: options.ipFilter,
       fragmentTimeoutSec: options.fragmentTimeoutSec,
+      maxFragmentBytes: options.reassembly?.fragmentBytes,
+      maxSctpBytes: options.reassembly?.sctpBytes,
     });
     this.tcp = new TcpReassembler({
       onPacket: (p) => this.onPacket(p),
@@ -89,6 +105,8 @@ export class Engine {
       onEncrypted: () => void this.counters.encrypted++,
       onGap: (bytes) => void (this.counters.tcpGaps += bytes),
       onNotSip: () => void this.counters.notSip++,
+      maxStreamBytes: options.reassembly?.tcpStreamBytes,
+      maxTotalBytes: options.reassembly?.tcpTotalBytes,
     });
     this.net.registerTransport(6, (ip, seg, off, frames) => this.tcp.segment(ip, seg, off, this.curHandle, frames));
   }
