@@ -1,5 +1,4 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileAtomically } from './atomic-file';
 import { PcapStreamWriter } from '../pcap/writer';
 import type { Dialog } from '../store/dialog';
 import type { DialogStore } from '../store/store';
@@ -28,16 +27,9 @@ export function saveDialogsPcap(store: DialogStore, bytes: ByteReader, dialogs: 
   frames.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec || a.row - b.row);
   const nanos = frames.some((f) => f.nsec % 1000 !== 0);
 
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${frames.length}.tmp`);
-  let fd: number;
-  try {
-    fd = fs.openSync(tmp, 'w', 0o644);
-  } catch (err) {
-    throw new Error(`cannot write ${file}: ${reason(err)}`);
-  }
   const result: SaveResult = { file, packets: 0, otherLinkType: 0, unreadable: 0 };
-  try {
-    const writer = new PcapStreamWriter((b) => writeAll(fd, b), { nanos, linktype: frames[0]?.linktype });
+  writeFileAtomically(file, (write) => {
+    const writer = new PcapStreamWriter(write, { nanos, linktype: frames[0]?.linktype });
     writer.start();
     for (const f of frames) {
       const data = bytes.read({ source: f.source, offset: f.offset, length: f.caplen });
@@ -48,39 +40,6 @@ export function saveDialogsPcap(store: DialogStore, bytes: ByteReader, dialogs: 
       if (writer.writePacket({ linktype: f.linktype, sec: f.sec, nsec: f.nsec, data, origLen: f.origLen })) result.packets++;
       else result.otherLinkType++;
     }
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // already closed
-    }
-    fs.rmSync(tmp, { force: true });
-    throw new Error(`cannot write ${file}: ${reason(err)}`);
-  }
+  });
   return result;
-}
-
-function writeAll(fd: number, b: Buffer): void {
-  let off = 0;
-  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
-}
-
-function reason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'ENOSPC':
-      return 'no space left on the device; free some space or choose another path';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied; choose a writable path';
-    case 'ENOENT':
-      return 'the directory does not exist';
-    case 'EISDIR':
-      return 'it is a directory';
-    default:
-      return e.message;
-  }
 }

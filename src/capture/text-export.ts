@@ -15,8 +15,7 @@
  * for tickets and for reading back, not for a terminal. One separator line (LF) follows
  * each message, plus an LF first when the message does not end with one.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileAtomically } from './atomic-file';
 import type { Dialog } from '../store/dialog';
 import type { DialogStore } from '../store/store';
 import type { ByteReader } from './byte-reader';
@@ -78,23 +77,14 @@ export function* renderDialogsText(
  * cannot be written.
  */
 export function saveDialogsText(store: DialogStore, bytes: ByteReader, dialogs: Iterable<Dialog>, file: string): TextExportResult {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.sipscope.tmp`);
-  let fd: number;
-  try {
-    fd = fs.openSync(tmp, 'w', 0o644);
-  } catch (err) {
-    throw new Error(`cannot write ${file}: ${reason(err)}`);
-  }
   const counts = { messages: 0, unreadable: 0 };
-  try {
+  writeFileAtomically(file, (write) => {
     // Buffers are gathered up to 1 MiB per write.
     let pending: Buffer[] = [];
     let size = 0;
     const flush = (): void => {
       if (size === 0) return;
-      const b = Buffer.concat(pending, size);
-      let off = 0;
-      while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+      write(Buffer.concat(pending, size));
       pending = [];
       size = 0;
     };
@@ -104,33 +94,6 @@ export function saveDialogsText(store: DialogStore, bytes: ByteReader, dialogs: 
       if (size >= 1 << 20) flush();
     }
     flush();
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // already closed
-    }
-    fs.rmSync(tmp, { force: true });
-    throw new Error(`cannot write ${file}: ${reason(err)}`);
-  }
+  });
   return { file, ...counts };
-}
-
-function reason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'ENOSPC':
-      return 'no space left on the device; free some space or choose another path';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied; choose a writable path';
-    case 'ENOENT':
-      return 'the directory does not exist';
-    case 'EISDIR':
-      return 'it is a directory';
-    default:
-      return e.message;
-  }
 }
