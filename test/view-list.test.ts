@@ -28,7 +28,7 @@ test('the demo capture as list rows: numbers, states, selection marks', async (t
   const dialogs = [...store.dialogList()];
   const selected = new Set([dialogs[1]!.index]);
   const slice = listSlice(dialogs, 0, 10, 160, (d) => selected.has(d.index), (d) => dialogCells(store, d, UTC));
-  t.regex(slice.header, /^ {4} +Idx Method +From +To +Msgs Source +Destination +State +Start +Dur Proto Call-ID +Reason *$/);
+  t.regex(slice.header, /^ {4} +Idx Method +From +To +Msgs Source +Destination +State +Findings +Start +Dur Proto Call-ID +Reason *$/);
   t.is(slice.rows.length, 6);
   const states = ['COMPLETED', 'BUSY', 'REJECTED', 'CANCELLED', 'CALL SETUP', ''];
   slice.rows.forEach((row, i) => {

@@ -13,7 +13,7 @@ import type { Frame } from '../pcap/types';
 import type { IpInfo } from '../net/types';
 import { reassemblyLimits, type CliOptions } from './args';
 import { readInputs, type InputReport, type InputSpec } from '../capture/inputs';
-import { startLiveCapture, totalStats, type LiveCaptureOptions, type LiveStats } from '../capture/live';
+import { startLiveCapture, totalStats, type LiveCapture, type LiveCaptureOptions, type LiveStats } from '../capture/live';
 import { PcapFileWriter } from '../capture/pcap-file-writer';
 import { printHeadless } from './headless-output';
 import type { LiveSummary, OutputSummary } from './summary';
@@ -54,7 +54,7 @@ class TeeEngine extends Engine {
   }
 }
 
-function openWriter(file: string, snaplen: number | undefined, io: ModeIo): PcapFileWriter | string {
+function openWriter(file: string, snaplen: number | undefined, io: Pick<ModeIo, 'stderr'>): PcapFileWriter | string {
   const writer = new PcapFileWriter(file, {
     snaplen,
     onError: (m) => io.stderr(`sipscope: ${m}\n`),
@@ -69,26 +69,38 @@ function outputSummary(w: PcapFileWriter): OutputSummary {
   return { file: s.file, packets: s.packets, notWritten: s.notWritten, files: s.files, error: s.error };
 }
 
-export async function runLiveMode(o: LiveModeOptions, io: ModeIo): Promise<number> {
-  const devices = o.capture.devices.length > 0 ? o.capture.devices : ['any'];
-  const capture: LiveCaptureOptions = { ...o.capture, devices };
+/** A running live capture feeding an engine, with its -O writer. */
+export interface LiveSession {
+  devices: string[];
+  live: LiveCapture;
+  writer: PcapFileWriter | undefined;
+  /** Set when the capture reported a fatal error. */
+  fatal(): string | undefined;
+}
+
+/**
+ * Starts live capture into `engine` (a source `live:<devices>`), every frame also going to
+ * the -O file when `output` is given. Resolves once every device is open, with the session,
+ * or with the message saying why capture could not start (the -O file is closed then).
+ */
+export async function startLiveSession(
+  capture: LiveCaptureOptions,
+  output: string | undefined,
+  engine: Engine,
+  io: Pick<ModeIo, 'stderr'>,
+  childEnv?: Record<string, string>,
+): Promise<LiveSession | string> {
+  const devices = capture.devices.length > 0 ? capture.devices : ['any'];
   let writer: PcapFileWriter | undefined;
-  if (o.output !== undefined) {
-    const w = openWriter(o.output, undefined, io);
-    if (typeof w === 'string') {
-      io.stderr(`sipscope: ${w}\n`);
-      return 2;
-    }
+  if (output !== undefined) {
+    const w = openWriter(output, undefined, io);
+    if (typeof w === 'string') return w;
     writer = w;
   }
-  const engine = new Engine({
-    ...o.engine,
-    onUnknownLinkType: (lt) => io.stderr(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
-  });
   const source = engine.addSource(`live:${devices.join(',')}`);
   let fatal: string | undefined;
   const live = startLiveCapture(
-    capture,
+    { ...capture, devices },
     {
       onFrame: (f) => {
         writer?.write(f);
@@ -100,19 +112,33 @@ export async function runLiveMode(o: LiveModeOptions, io: ModeIo): Promise<numbe
         io.stderr(`sipscope: ${message}\n`);
       },
     },
-    o.childEnv,
+    childEnv,
   );
-
   const started = await live.started;
   if (!started.ok) {
     await live.ended;
     writer?.close();
-    io.stderr(`sipscope: ${started.error}\n`);
-    return 2;
+    return started.error;
   }
   // The -O file gets its header now, so an empty capture still leaves a valid file.
   const first = started.devices[0];
   if (writer !== undefined && first !== undefined) writer.start(first.linktype);
+  return { devices, live, writer, fatal: () => fatal };
+}
+
+export async function runLiveMode(o: LiveModeOptions, io: ModeIo): Promise<number> {
+  const devices = o.capture.devices.length > 0 ? o.capture.devices : ['any'];
+  const capture: LiveCaptureOptions = { ...o.capture, devices };
+  const engine = new Engine({
+    ...o.engine,
+    onUnknownLinkType: (lt) => io.stderr(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
+  });
+  const session = await startLiveSession(capture, o.output, engine, io, o.childEnv);
+  if (typeof session === 'string') {
+    io.stderr(`sipscope: ${session}\n`);
+    return 2;
+  }
+  const { live, writer } = session;
   if (!o.quiet) {
     const bpf = capture.filter !== '' ? ` (filter: ${capture.filter})` : '';
     io.stderr(`sipscope: capturing on ${devices.join(',')}${bpf}; Ctrl-C to stop\n`);
@@ -148,7 +174,7 @@ export async function runLiveMode(o: LiveModeOptions, io: ModeIo): Promise<numbe
   const extra: { live: LiveSummary; outputFile?: OutputSummary } = { live: liveSummary(devices, live.stats) };
   if (writer !== undefined) extra.outputFile = outputSummary(writer);
   await printHeadless(io.stdout, engine, [], { json: o.json, quiet: o.quiet, invert: o.invert, extra });
-  return fatal !== undefined ? 1 : 0;
+  return session.fatal() !== undefined ? 1 : 0;
 }
 
 function liveSummary(devices: string[], stats: LiveStats | undefined): LiveSummary {
@@ -240,6 +266,16 @@ export interface CaptureModeDeps {
     | { ok: false; error: string };
   stdoutIsTty: boolean;
   stderrIsTty: boolean;
+  /** Live capture in the full-screen UI (ui-mode's runLiveUiMode), for -d on a terminal without -N. */
+  runLiveUi?(o: LiveUiRequest): Promise<number>;
+}
+
+/** What runCaptureMode hands to the full-screen live UI. */
+export interface LiveUiRequest {
+  capture: LiveCaptureOptions;
+  engine: EngineOptions;
+  output: string | undefined;
+  invert: boolean;
 }
 
 /**
@@ -255,7 +291,8 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
   if (o.devices.length > 0 && o.inputs.length > 0) {
     return fail('-d (live capture) and -I (files) cannot be combined yet; run one sipscope for each');
   }
-  if (!o.noInterface) {
+  const liveUi = liveWanted && !o.noInterface && deps.stdoutIsTty && deps.runLiveUi !== undefined;
+  if (!o.noInterface && !liveUi) {
     if (deps.stdoutIsTty) {
       return fail(
         `the full-screen interface does not show ${liveWanted ? 'live capture' : '-O'} yet; add -N to run headless (with --json for machine-readable output)`,
@@ -290,15 +327,19 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
   const store = { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite };
 
   if (liveWanted) {
+    const capture: LiveCaptureOptions = {
+      devices: o.devices.length > 0 ? o.devices : ['any'],
+      filter: bpf,
+      snaplen: o.snaplen,
+      promisc: o.promisc,
+      bufferMb: o.bufferMb,
+    };
+    if (liveUi) {
+      return deps.runLiveUi!({ capture, engine: { store, match, reassembly: reassemblyLimits(o) }, output: o.output, invert: o.invert });
+    }
     return runLiveMode(
       {
-        capture: {
-          devices: o.devices.length > 0 ? o.devices : ['any'],
-          filter: bpf,
-          snaplen: o.snaplen,
-          promisc: o.promisc,
-          bufferMb: o.bufferMb,
-        },
+        capture,
         // libpcap applies the BPF filter in the kernel: no second pass here.
         engine: { store, match, reassembly: reassemblyLimits(o) },
         output: o.output,

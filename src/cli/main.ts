@@ -10,7 +10,7 @@ import { saveDialogsText } from '../capture/text-export';
 import type { Dialog } from '../store/dialog';
 import { printHeadless } from './headless-output';
 import { compileCliFilter, runTelephony } from './diagnose';
-import { runUiMode } from './ui-mode';
+import { runLiveUiMode, runUiMode } from './ui-mode';
 import { runListenMode, wantsListenMode } from './listen-mode';
 import { runCaptureMode } from './live-mode';
 
@@ -67,7 +67,13 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
   if (wantsListenMode(o)) return runListenMode(o, io, { splitPositional, demoCapture: DEMO_CAPTURE });
   // -d (live capture) and -O (save to pcap, also with -I): src/cli/live-mode.ts.
   if (o.devices.length > 0 || o.output !== undefined) {
-    return runCaptureMode(o, io, { splitPositional, stdoutIsTty: process.stdout.isTTY === true, stderrIsTty: process.stderr.isTTY === true });
+    // On a terminal without -N, live capture opens the full-screen UI in Online mode.
+    return runCaptureMode(o, io, {
+      splitPositional,
+      stdoutIsTty: process.stdout.isTTY === true,
+      stderrIsTty: process.stderr.isTTY === true,
+      runLiveUi: (live) => runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', stderr: io.stderr }),
+    });
   }
   const split = splitPositional(o.positional);
   if (!split.ok) {
@@ -109,6 +115,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
         },
         invert: o.invert,
         ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1',
+        filter: o.filter,
         stdin: io.stdin,
         stderr: io.stderr,
       });

@@ -9,6 +9,10 @@ import type { Dialog } from '../store/dialog';
 import { App } from '../ui/app';
 import { createBlessedCanvas } from '../ui/blessed-canvas';
 import type { LoadState } from '../ui/window';
+import { cachedFindings, type UiTelephony } from '../view/dialog-filter';
+import type { LiveHeader } from '../ui/list-window';
+import { totalStats, type LiveCaptureOptions } from '../capture/live';
+import { startLiveSession, type LiveSession } from './live-mode';
 
 export interface UiModeOptions {
   inputs: string[];
@@ -17,6 +21,8 @@ export interface UiModeOptions {
   invert: boolean;
   /** Force ASCII line drawing (SIPSCOPE_ASCII=1 until the CLI has a flag). */
   ascii: boolean;
+  /** --filter EXPR (already compiled once by the command line): applied in the UI at start. */
+  filter?: string;
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
   stderr: (s: string) => void;
 }
@@ -63,6 +69,10 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
     bytesTotal: 0,
     errors: [],
   };
+  // The filter language in the UI: --filter at start, and findings analysed lazily (cached
+  // per dialog and store version) for the Findings column, `finding LABEL` and the call flow.
+  const telephony: UiTelephony = { filter: o.filter, findings: cachedFindings(store, bytes) };
+  (load as LoadState & { telephony?: UiTelephony }).telephony = telephony;
   const done: number[] = [];
   const totals: number[] = [];
   const spools: string[] = [];
@@ -162,5 +172,133 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
         load.loading = false;
       })
       .catch((err: unknown) => onError(err as Error));
+  });
+}
+
+export interface LiveUiModeOptions {
+  capture: LiveCaptureOptions;
+  engine: EngineOptions;
+  /** -O file, written while capturing. */
+  output: string | undefined;
+  invert: boolean;
+  ascii: boolean;
+  stderr: (s: string) => void;
+  /** Extra environment for the capture process (tests). */
+  childEnv?: Record<string, string>;
+}
+
+/** How often the header's packet count is refreshed from the capture statistics. */
+const LIVE_HEADER_MS = 250;
+
+/**
+ * The full-screen mode on a live capture (`-d`, Online): the capture starts first (an error
+ * such as a missing permission is printed plainly), then the list fills as SIP arrives. `p`
+ * pauses and resumes the capture; q, SIGTERM, SIGINT and SIGHUP stop the capture process
+ * and close the -O file before exit. SIGUSR1 reopens the -O file (rotation).
+ */
+export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
+  const load: LoadState & { live: LiveHeader } = {
+    files: [],
+    loading: false,
+    bytesRead: 0,
+    bytesTotal: 0,
+    errors: [],
+    live: { devices: o.capture.devices.length > 0 ? o.capture.devices : ['any'], packets: 0, paused: false, output: o.output },
+  };
+  // Before the screen is up, messages go to standard error; after, to the header's Problems.
+  let uiUp = false;
+  const report = (s: string): void => {
+    if (uiUp) load.errors.push(s.replace(/^sipscope: /, '').trimEnd());
+    else o.stderr(s);
+  };
+  const engine = new Engine({
+    ...o.engine,
+    onUnknownLinkType: (lt) => report(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
+  });
+  const store = engine.store;
+  const started = await startLiveSession(o.capture, o.output, engine, { stderr: report }, o.childEnv);
+  if (typeof started === 'string') {
+    o.stderr(`sipscope: ${started}\n`);
+    return 2;
+  }
+  const session: LiveSession = started;
+  const { live, writer } = session;
+  load.live.devices = session.devices;
+  const bytes = new ByteReader(store);
+
+  return new Promise<number>((resolve) => {
+    const canvas = createBlessedCanvas({});
+    uiUp = true;
+    let finished = false;
+    const headerTimer = setInterval(() => {
+      load.live.packets = totalStats(live.stats).received;
+    }, LIVE_HEADER_MS);
+    const finish = (code: number, message?: string, terminalGone = false): void => {
+      if (finished) return;
+      finished = true;
+      clearInterval(headerTimer);
+      app.stop();
+      if (!terminalGone) canvas.destroy();
+      uiUp = false;
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      process.off('SIGHUP', onHup);
+      process.off('SIGUSR1', onUsr1);
+      process.off('uncaughtException', onError);
+      if (message !== undefined) o.stderr(message);
+      // The capture process delivers its last packets, then the -O file is closed.
+      void live
+        .stop()
+        .catch(() => undefined)
+        .then(() => {
+          writer?.close();
+          bytes.close();
+          const fatal = session.fatal();
+          if (fatal !== undefined && code === 0) code = 1;
+          if (terminalGone) process.exit(code);
+          resolve(code);
+          // Nothing should keep the process alive after this; if something does, do not hang.
+          setTimeout(() => process.exit(code), 1000).unref();
+        });
+    };
+    const onTerm = (): void => finish(143);
+    // The terminal is gone: do not touch it, but still stop the capture and close -O.
+    const onHup = (): void => finish(129, undefined, true);
+    const onUsr1 = (): void => writer?.reopen();
+    const onError = (err: Error): void => finish(1, `sipscope: internal error: ${err.stack ?? String(err)}\n`);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onTerm);
+    process.on('SIGHUP', onHup);
+    process.on('SIGUSR1', onUsr1);
+    process.on('uncaughtException', onError);
+    // The capture process ended on its own (a fatal error): say so in the header.
+    void live.ended.then(() => {
+      if (!finished) load.live.state = `Capture stopped${session.fatal() !== undefined ? `: ${session.fatal()}` : ''}`;
+    });
+
+    const app = new App({
+      store,
+      canvas,
+      load,
+      offset: localOffset,
+      ascii: o.ascii,
+      readBytes: (loc) => bytes.read(loc),
+      matches: (d: Dialog) => (o.invert ? !d.matched : d.matched),
+      savePcap: (dialogs, file) => {
+        const r = saveDialogsPcap(store, bytes, dialogs, file);
+        const skipped = r.otherLinkType + r.unreadable;
+        return `Saved ${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
+      },
+      onPause: () => {
+        load.live.paused = !load.live.paused;
+        live.pause(load.live.paused);
+      },
+      onQuit: () => finish(0),
+    });
+    try {
+      app.start();
+    } catch (err) {
+      onError(err as Error);
+    }
   });
 }

@@ -3,7 +3,7 @@ import type { ByteLocation, DialogStore } from '../store/store';
 import type { UtcOffset } from '../view/clock';
 import { actionFor } from './keymap';
 import type { Canvas } from './canvas';
-import { ListWindow } from './list-window';
+import { ListWindow, liveHeaderOf } from './list-window';
 import { HelpWindow } from './help-window';
 import type { LoadState, UiContext, WindowController } from './window';
 
@@ -18,6 +18,8 @@ export interface AppOptions {
   savePcap(dialogs: readonly Dialog[], file: string): string;
   /** Called once when the user quits. */
   onQuit(): void;
+  /** `p` in the list: pause or resume live capture (absent when reading files). */
+  onPause?(): void;
   /** Redraw period in milliseconds (the store is polled, never drawn per packet). */
   tickMs?: number;
 }
@@ -69,7 +71,9 @@ export class App {
 
   private stamp(): string {
     const l = this.o.load;
-    return `${this.o.store.version}/${l.loading ? 1 : 0}/${l.bytesRead}/${l.errors.length}`;
+    const live = liveHeaderOf(l);
+    const liveStamp = live === undefined ? '' : `/${live.packets}/${live.paused ? 1 : 0}/${live.state ?? ''}`;
+    return `${this.o.store.version}/${l.loading ? 1 : 0}/${l.bytesRead}/${l.errors.length}${liveStamp}`;
   }
 
   private get top(): WindowController {
@@ -87,6 +91,7 @@ export class App {
       const action = actionFor(w.window, key);
       if (action === 'help') this.stack.push(new HelpWindow(() => this.ctx.close()));
       else if (action === 'back' && w.window !== 'list' && w.window !== 'help') this.ctx.close();
+      else if (action === 'pause') this.o.onPause?.();
       else if (action !== undefined) w.action(action);
     }
     if (!this.quitting) this.render();

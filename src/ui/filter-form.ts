@@ -1,8 +1,8 @@
-import { FILTER_METHODS, type FilterFields } from '../view/dialog-filter';
+import { compileTelephonyExpression, FILTER_METHODS, type FilterFields } from '../view/dialog-filter';
 import { bindingsOf, type KeyAction, type KeyBinding } from './keymap';
 import type { Size } from './canvas';
 import { boxLines, Form, type Field } from './form';
-import type { Rendered, WindowController } from './window';
+import { padTo, type Rendered, type WindowController } from './window';
 
 /** What the filter window needs of the list: its current filter, and a way to set it. */
 export interface FilterTarget {
@@ -17,6 +17,7 @@ const TEXT_FIELDS: readonly [string, keyof Omit<FilterFields, 'methods'>][] = [
   ['Source', 'src'],
   ['Destination', 'dst'],
   ['Payload', 'payload'],
+  ['Expression', 'expression'],
 ];
 
 /** sngrep's filter window (F7): applied on every change, so the list narrows as you type. */
@@ -47,6 +48,7 @@ export class FilterForm implements WindowController {
       src: get('Source'),
       dst: get('Destination'),
       payload: get('Payload'),
+      expression: get('Expression'),
       methods: this.form.fields.filter((x) => x.kind === 'check' && x.checked).map((x) => x.label),
     });
   }
@@ -54,9 +56,20 @@ export class FilterForm implements WindowController {
   render(size: Size): Rendered {
     const under = this.target.render(size);
     const width = Math.min(size.cols, 60);
+    const formLines = this.form.lines(width, this.ascii);
+    // The expression is the --filter language: say what is wrong while it does not compile.
+    const expr = this.form.text('Expression').trim();
+    const compiled = expr === '' ? undefined : compileTelephonyExpression(expr);
+    const note =
+      compiled === undefined
+        ? 'Expression: e.g. status 4xx, srcnum 3544151500, state BUSY'
+        : compiled.ok
+          ? 'Expression: applied'
+          : `Expression (not applied): ${compiled.error}`;
+    formLines.push([{ text: '  ' }, { text: padTo(note, Math.max(0, width - 4)) }, { text: '  ' }]);
     const lines = boxLines(
       'Filter dialogs (applied as you type)',
-      this.form.lines(width, this.ascii),
+      formLines,
       'Tab/Up/Down move  Space tick  Enter/Esc close',
       width,
     );

@@ -3,12 +3,16 @@ import { flowMessages, layoutCallFlow, type CallFlow, type FlowMessage } from '.
 import { rawLines } from '../view/raw-view';
 import { scrollTop } from '../view/list-view';
 import { safeText } from '../view/dialog-report';
+import { cachedFindings, telephonyOf } from '../view/dialog-filter';
+import type { Finding } from '../analysis/findings';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
 import { RawWindow } from './raw-window';
 
 const MIN_PREVIEW = 30;
+/** Findings lines under the title at most (the rest are counted on the last one). */
+const MAX_FINDING_LINES = 3;
 
 /** The call flow of one dialog: arrows on the left, the selected message's text on the right. */
 export class FlowWindow implements WindowController {
@@ -19,11 +23,23 @@ export class FlowWindow implements WindowController {
   private msgs: FlowMessage[] = [];
   private flow: CallFlow | undefined;
   private builtFor = -1;
+  private readonly findingsOf: (d: Dialog) => readonly Finding[];
 
   constructor(
     private readonly ctx: UiContext,
     readonly dialog: Dialog,
-  ) {}
+  ) {
+    this.findingsOf = telephonyOf(ctx.load)?.findings ?? cachedFindings(ctx.store, { read: (loc) => ctx.readBytes(loc) });
+  }
+
+  /** The dialog's findings as one line each: `! no-response: INVITE got no response ...`. */
+  private findingLines(): string[] {
+    const f = this.findingsOf(this.dialog);
+    const mark = (x: Finding): string => (x.severity === 'error' ? '!' : x.severity === 'warning' ? '*' : '-');
+    const lines = f.map((x) => safeText(`${mark(x)} ${x.label}: ${x.text}`));
+    if (lines.length <= MAX_FINDING_LINES) return lines;
+    return [...lines.slice(0, MAX_FINDING_LINES - 1), `  (${lines.length - MAX_FINDING_LINES + 1} more findings)`];
+  }
 
   bindings(): KeyBinding[] {
     return bindingsOf('flow');
@@ -49,8 +65,9 @@ export class FlowWindow implements WindowController {
     const sep = this.ctx.ascii ? '|' : '│';
     const d = this.dialog;
     const title = `Call flow  ${safeText(d.from.user || d.from.uri)} -> ${safeText(d.to.user || d.to.uri)}  ${d.isInvite ? d.state : d.method}  Call-ID: ${safeText(d.callId)}`;
-    const lines: StyledLine[] = [bold(padTo(title, cols)), plain(padTo(flow.header, cols))];
-    this.pageRows = Math.max(1, rows - 3);
+    const findings = rows >= 10 ? this.findingLines() : [];
+    const lines: StyledLine[] = [bold(padTo(title, cols)), ...findings.map((f) => plain(padTo(f, cols))), plain(padTo(flow.header, cols))];
+    this.pageRows = Math.max(1, rows - 3 - findings.length);
     this.cursor = Math.max(0, Math.min(this.cursor, flow.lines.length - 1));
     this.top = scrollTop(this.top, this.cursor, this.pageRows, flow.lines.length);
     const selected = this.msgs[this.cursor];

@@ -26,6 +26,7 @@ export type KeyAction =
   | 'filter-window'
   | 'autoscroll'
   | 'clear'
+  | 'pause'
   | 'form-next'
   | 'form-prev'
   | 'form-toggle'
@@ -57,6 +58,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'list', keys: ['f7', 'f'], action: 'filter-window', description: 'filter window: From, To, addresses, payload, methods' },
   { window: 'list', keys: ['S-a'], action: 'autoscroll', description: 'autoscroll to new dialogs on or off' },
   { window: 'list', keys: ['f5'], action: 'clear', description: 'clear selection, filters and display filter' },
+  { window: 'list', keys: ['p'], action: 'pause', description: 'pause or resume live capture (-d)' },
   { window: 'flow', keys: ['enter'], action: 'open-raw', description: 'raw text of the selected message' },
   { window: 'flow', keys: ['f6', 'r'], action: 'open-dialog-raw', description: 'raw text of the whole dialog' },
   { window: 'flow', keys: ['q'], action: 'back', description: 'back to the list' },

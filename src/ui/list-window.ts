@@ -1,15 +1,43 @@
 import type { Dialog } from '../store/dialog';
-import { dialogCells, listSlice, scrollTop } from '../view/list-view';
-import { compileFilter, describeFilter, emptyFilter, filterActive, textMatcher, type FilterFields } from '../view/dialog-filter';
+import { dialogCells, fitColumns, FINDINGS_CELL, findingsCellText, listSlice, scrollTop } from '../view/list-view';
+import {
+  cachedFindings,
+  compileDisplayFilter,
+  compileFilter,
+  describeDisplayFilter,
+  describeFilter,
+  emptyFilter,
+  filterActive,
+  telephonyOf,
+  type FilterFields,
+} from '../view/dialog-filter';
+import type { FilterContext } from '../filter/compile-filter';
+import type { Finding } from '../analysis/findings';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
-import { padTo, typedChar, type Rendered, type UiContext, type WindowController } from './window';
+import { padTo, typedChar, type LoadState, type Rendered, type UiContext, type WindowController } from './window';
 import { FlowWindow } from './flow-window';
 import { RawWindow } from './raw-window';
 import { FilterForm } from './filter-form';
 import { SaveForm } from './save-form';
 
 const HEADER_LINES = 3;
+
+/** Live capture (-d) as the header shows it; ui-mode adds it to the LoadState as `live`. */
+export interface LiveHeader {
+  devices: string[];
+  /** Packets the capture has seen. */
+  packets: number;
+  paused: boolean;
+  /** -O file being written. */
+  output?: string;
+  /** Set when the capture process ended on its own ('Capture stopped: …'). */
+  state?: string;
+}
+
+export function liveHeaderOf(load: LoadState): LiveHeader | undefined {
+  return (load as LoadState & { live?: LiveHeader }).live;
+}
 const FOOTER_LINES = 1;
 
 /** The first window: the dialog list with its header, filters and selection. */
@@ -30,7 +58,19 @@ export class ListWindow implements WindowController {
   private readonly cells = new WeakMap<Dialog, { n: number; cells: string[] }>();
   private readonly texts = new WeakMap<Dialog, { n: number; texts: string[] }>();
 
-  constructor(private readonly ctx: UiContext) {}
+  /** Findings of a dialog (cached per dialog and store version), for the column and `finding`. */
+  readonly findingsOf: (d: Dialog) => readonly Finding[];
+  /** Where the filter language is evaluated: the store, message bytes read back, findings. */
+  private readonly telephony: FilterContext;
+
+  constructor(private readonly ctx: UiContext) {
+    const t = telephonyOf(ctx.load);
+    const bytes = { read: (loc: Parameters<UiContext['readBytes']>[0]) => ctx.readBytes(loc) };
+    this.findingsOf = t?.findings ?? cachedFindings(ctx.store, bytes);
+    this.telephony = { store: ctx.store, bytes, findings: (d) => this.findingsOf(d).map((f) => f.label) };
+    // --filter EXPR on the command line: the filter window's Expression at start.
+    if (t?.filter !== undefined && t.filter.trim() !== '') this.filter = { ...emptyFilter(), expression: t.filter };
+  }
 
   bindings(): KeyBinding[] {
     return bindingsOf('list');
@@ -42,12 +82,13 @@ export class ListWindow implements WindowController {
     if (key === this.builtFor) return this.displayed;
     const wasAtEnd = this.cursor >= this.displayed.length - 1;
     const current = this.displayed[this.cursor];
-    const pass = compileFilter(this.filter, (d) => this.messageTexts(d));
-    const display = this.displayFilter === '' ? undefined : textMatcher(this.displayFilter);
+    const pass = compileFilter(this.filter, (d) => this.messageTexts(d), this.telephony);
+    const display = compileDisplayFilter(this.displayFilter);
     const out: Dialog[] = [];
     for (const d of this.ctx.store.dialogList()) {
       if (!this.ctx.matches(d) || !pass(d)) continue;
-      if (display !== undefined && !display(this.rowCells(d).join(' '))) continue;
+      if (display.kind === 'text' && !display.match(this.rowCells(d).join(' '))) continue;
+      if (display.kind === 'expression' && !display.filter.test(d, this.telephony)) continue;
       out.push(d);
     }
     this.displayed = out;
@@ -83,17 +124,29 @@ export class ListWindow implements WindowController {
     const load = this.ctx.load;
     const progress =
       load.loading && load.bytesTotal > 0 ? ` ${Math.min(100, Math.floor((load.bytesRead * 100) / load.bytesTotal))}%` : '';
-    const mode = `sipscope  Mode: Offline${load.loading ? `  Loading…${progress}` : ''}  File: ${load.files.join(', ')}`;
+    const live = liveHeaderOf(load);
+    const mode =
+      live === undefined
+        ? `sipscope  Mode: Offline${load.loading ? `  Loading…${progress}` : ''}  File: ${load.files.join(', ')}`
+        : `sipscope  Mode: ${live.paused ? 'Online (Paused)' : 'Online'}${live.state !== undefined ? `  ${live.state}` : ''}  Device: ${live.devices.join(', ')}  Packets: ${live.packets}${live.output !== undefined ? `  Saving to: ${live.output}` : ''}`;
     const filters: string[] = [`Dialogs: ${this.ctx.store.dialogCount} (${displayed.length} displayed)`];
     if (this.selected.size > 0) filters.push(`Selected: ${this.selected.size}`);
     if (filterActive(this.filter)) filters.push(`Filter: ${describeFilter(this.filter)}`);
-    if (this.displayFilter !== '') filters.push(`Display filter: ${this.displayFilter}`);
+    if (this.displayFilter !== '') filters.push(describeDisplayFilter(compileDisplayFilter(this.displayFilter)));
     if (this.autoscroll) filters.push('Autoscroll');
     if (load.errors.length > 0) filters.push(`Problems: ${load.errors.length} (last: ${load.errors[load.errors.length - 1]})`);
     const lines: StyledLine[] = [bold(padTo(mode, cols)), plain(padTo(filters.join('  '), cols))];
     this.pageRows = Math.max(1, rows - HEADER_LINES - FOOTER_LINES);
     this.top = scrollTop(this.top, this.cursor, this.pageRows, displayed.length);
-    const slice = listSlice(displayed, this.top, this.pageRows, cols, (d) => this.selected.has(d.index), (d) => this.rowCells(d));
+    // Findings only for the rows on screen, and only when the column fits.
+    const withFindings = fitColumns(cols).some((f) => f.cell === FINDINGS_CELL);
+    const slice = listSlice(displayed, this.top, this.pageRows, cols, (d) => this.selected.has(d.index), (d) => {
+      const cells = this.rowCells(d);
+      if (!withFindings) return cells;
+      const out = [...cells];
+      out[FINDINGS_CELL] = findingsCellText(this.findingsOf(d).map((f) => f.label));
+      return out;
+    });
     lines.push(inverse(padTo(slice.header, cols)));
     slice.rows.forEach((row, i) => {
       const text = padTo(row, cols);

@@ -32,6 +32,7 @@ export const LIST_COLUMNS: readonly ListColumn[] = [
   { id: 'src', title: 'Source', min: 14, pref: 21, flex: 1, drop: 4 },
   { id: 'dst', title: 'Destination', min: 14, pref: 21, flex: 1, drop: 4 },
   { id: 'state', title: 'State', min: 10, pref: 10, flex: 0, drop: 0 },
+  { id: 'findings', title: 'Findings', min: 10, pref: 16, flex: 1, drop: 3 },
   { id: 'start', title: 'Start', min: 8, pref: 8, flex: 0, drop: 3 },
   { id: 'duration', title: 'Dur', min: 6, pref: 6, flex: 0, drop: 3, align: 'right' },
   { id: 'transport', title: 'Proto', min: 5, pref: 5, flex: 0, drop: 5 },
@@ -103,8 +104,20 @@ export function fitColumns(width: number, columns: readonly ListColumn[] = LIST_
   return kept.map((c, i) => ({ column: c.column, cell: c.cell, width: widths[i]! }));
 }
 
-/** Every cell of a dialog's row, in LIST_COLUMNS order, safe for a terminal. */
-export function dialogCells(store: DialogStore, d: Dialog, offset: UtcOffset): string[] {
+/** Position of the findings cell in `dialogCells`. */
+export const FINDINGS_CELL = LIST_COLUMNS.findIndex((c) => c.id === 'findings');
+
+/** The findings cell: the labels of a dialog's findings, each once, in order. */
+export function findingsCellText(labels: readonly string[]): string {
+  return safeText([...new Set(labels)].join(','));
+}
+
+/**
+ * Every cell of a dialog's row, in LIST_COLUMNS order, safe for a terminal. The findings
+ * cell is empty unless `findings` (the labels) is given: analysing a dialog reads its
+ * messages back, so the UI fills it only for the rows on screen.
+ */
+export function dialogCells(store: DialogStore, d: Dialog, offset: UtcOffset, findings?: readonly string[]): string[] {
   const first = d.msgs[0];
   const last = d.msgs[d.msgs.length - 1];
   const start = first === undefined ? '' : formatClockSeconds(store.msgSec(first), offset);
@@ -120,6 +133,7 @@ export function dialogCells(store: DialogStore, d: Dialog, offset: UtcOffset): s
     d.src,
     d.dst,
     d.isInvite ? d.state : '',
+    findings === undefined ? '' : [...new Set(findings)].join(','),
     start,
     formatDuration(duration),
     d.transport,

@@ -1,0 +1,89 @@
+/**
+ * Live capture in the full-screen UI: `sipscope -d lo -O f.pcap <bpf>` in a pseudo-terminal
+ * while SIPp places calls on 127.0.0.1. Needs root, cap and sipp; skipped otherwise.
+ * The filter is written so that its first word does not read as a match expression
+ * (with `udp port A or udp port B`, sngrep's rule makes `udp` the match expression).
+ */
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSipscope } from './helpers/pty';
+import { ended, freePorts, hasCommand, liveSkipReason, parseJsonLines, sipscope, sippCalls } from './live-helpers';
+
+const skip = liveSkipReason() ?? (hasCommand('sipp') ? undefined : 'sipp is needed');
+const liveTest = skip === undefined ? test : test.skip;
+if (skip !== undefined) test('live UI tests skipped', (t) => t.log(skip));
+
+const text = (lines: string[]): string => lines.join('\n');
+const count = (lines: string[], s: string): number => lines.filter((l) => l.includes(s)).length;
+
+liveTest('-d lo -O: Online header, SIPp calls appear as COMPLETED dialogs, p pauses, q closes the -O file', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-ui-live-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'live.pcap');
+  const [uacPort, uasPort] = await freePorts(2);
+  const s = spawnSipscope(['-d', 'lo', '-O', out, ...`udp and (port ${uacPort} or port ${uasPort})`.split(' ')], { cols: 160, rows: 30 });
+  t.teardown(() => s.kill());
+
+  const first = await s.waitFor((l) => text(l).includes('Mode: Online'), 'the Online header', 20_000);
+  t.regex(text(first), /Device: lo/);
+  t.true(text(first).includes(`Saving to: ${out}`));
+  t.false(text(first).includes('Paused'));
+
+  await sippCalls(uacPort!, uasPort!, 5, 5);
+  const lines = await s.waitFor((l) => count(l, 'COMPLETED') === 5 && text(l).includes('Dialogs: 5'), 'five COMPLETED dialogs', 20_000);
+  t.true(text(lines).includes('Mode: Online'));
+  const packets = /Packets: (\d+)/.exec(text(lines));
+  t.truthy(packets);
+  // The header's count comes from the capture statistics (about once a second).
+  await s.waitFor((l) => Number(/Packets: (\d+)/.exec(text(l))?.[1] ?? 0) >= 30, 'the packet count (6 per call)', 10_000);
+
+  s.send('p');
+  await s.waitFor((l) => text(l).includes('Paused'), 'the Paused header');
+  s.send('p');
+  await s.waitFor((l) => text(l).includes('Mode: Online') && !text(l).includes('Paused'), 'capture resumed');
+  s.send('p');
+  await s.waitFor((l) => text(l).includes('Paused'), 'the Paused header again');
+
+  s.send('q');
+  t.is(await s.exited(10_000), 0);
+
+  const back = sipscope(['-N', '--json', '-I', out]);
+  t.is(await ended(back, 20_000), 0, back.err());
+  const { dialogs } = parseJsonLines(back.out());
+  t.is(dialogs.length, 5);
+  for (const d of dialogs) {
+    t.is(d.state, 'COMPLETED');
+    t.is(d.messages, 6);
+  }
+});
+
+for (const [sig, code] of [
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
+  liveTest(`-d lo -O: ${sig} stops the capture and leaves a complete -O file`, async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-ui-live-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'live.pcap');
+    const [uacPort, uasPort] = await freePorts(2);
+    const s = spawnSipscope(['-d', 'lo', '-O', out, ...`udp and (port ${uacPort} or port ${uasPort})`.split(' ')], { cols: 160, rows: 30 });
+    t.teardown(() => s.kill());
+    await s.waitFor((l) => text(l).includes('Mode: Online'), 'the Online header', 20_000);
+    await sippCalls(uacPort!, uasPort!, 2, 5);
+    await s.waitFor((l) => count(l, 'COMPLETED') === 2, 'two COMPLETED dialogs', 20_000);
+    s.signal(sig);
+    t.is(await s.exited(10_000), code);
+    const back = sipscope(['-N', '--json', '-I', out]);
+    t.is(await ended(back, 20_000), 0, back.err());
+    const { dialogs } = parseJsonLines(back.out());
+    t.deepEqual(
+      dialogs.map((d) => [d.state, d.messages]),
+      [
+        ['COMPLETED', 6],
+        ['COMPLETED', 6],
+      ],
+    );
+  });
+}
