@@ -202,3 +202,26 @@ test('messages are kept in capture order even when they arrive out of order', (t
   const d = s.dialog('o')!;
   t.deepEqual(d.msgs.map((r) => s.msgMethod(r) + (s.msgStatus(r) || '')), ['INVITE', 'INVITE200']);
 });
+
+test('-R compaction reclaims the rows of evicted dialogs and keeps every kept message intact', (t) => {
+  const s = newStore({ limit: 2, rotate: true, compactMinRows: 4 });
+  const seen: number[] = [];
+  s.onCompact(({ messages }) => seen.push(messages.length));
+  for (let i = 0; i < 6; i++) {
+    feed(s, `c${i}`, [
+      ['INVITE sip:bob SIP/2.0', 1, true],
+      ['SIP/2.0 200 OK', 1, false],
+      ['ACK sip:bob SIP/2.0', 1, true],
+    ]);
+  }
+  t.true(seen.length > 0, 'compaction ran');
+  t.true(s.messageRows <= 12, `rows reclaimed (${s.messageRows} left for 2 dialogs of 3)`);
+  t.deepEqual([...s.dialogList()].map((d) => d.callId), ['c4', 'c5']);
+  for (const d of s.dialogList()) {
+    t.deepEqual(d.msgs.map((r) => s.msgMethod(r) + (s.msgStatus(r) || '')), ['INVITE', 'INVITE200', 'ACK']);
+    t.is(d.state, 'IN CALL');
+    t.is(s.msgMethod(d.connectMsg), 'ACK');
+    const times = d.msgs.map((r) => s.msgTime(r));
+    t.deepEqual(times, [...times].sort((a, b) => a - b));
+  }
+});

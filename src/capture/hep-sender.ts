@@ -315,7 +315,15 @@ export class MessageTap {
   constructor(
     private readonly store: DialogStore,
     private readonly bytes: ByteReader,
-  ) {}
+  ) {
+    // Compaction (-R) renumbers rows in order: the next row to hand on is the count of
+    // surviving rows before it.
+    store.onCompact(({ messages }) => {
+      let k = 0;
+      for (let r = 0; r < this.next && r < messages.length; r++) if (messages[r]! >= 0) k++;
+      this.next = k;
+    });
+  }
 
   /** Rows not yet handed on. */
   get pending(): number {

@@ -109,6 +109,13 @@ export class Engine {
       maxTotalBytes: options.reassembly?.tcpTotalBytes,
     });
     this.net.registerTransport(6, (ip, seg, off, frames) => this.tcp.segment(ip, seg, off, this.curHandle, frames));
+    // Compaction (-R) renumbers frame rows: keep the recent-frame ring pointing at the right ones.
+    this.store.onCompact(({ frames }) => {
+      for (let i = 0; i < FRAME_RING; i++) {
+        const r = this.rRow[i]!;
+        if (r >= 0) this.rRow[i] = r < frames.length ? frames[r]! : -1;
+      }
+    });
   }
 
   /** Registers a capture source (a file) and returns its id for `ingest`. */

@@ -20,6 +20,17 @@ export interface StoreOptions {
   rotate: boolean;
   /** Keep only dialogs started by an INVITE (sngrep -c). */
   onlyInvite: boolean;
+  /**
+   * With -R: once this many rows belong to evicted dialogs (and they are at least half of
+   * all rows), the tables are compacted so memory stays bounded in long runs.
+   */
+  compactMinRows: number;
+}
+
+/** Old row → new row (-1: gone) for messages and frames, handed to compaction listeners. */
+export interface RowMaps {
+  messages: Int32Array;
+  frames: Int32Array;
 }
 
 export const DEFAULT_DIALOG_LIMIT = 1_000_000;
@@ -171,13 +182,27 @@ export class DialogStore {
 
   /** Bumped on every change; views redraw when it differs from what they drew. */
   version = 0;
+  /** Bumped when compaction renumbers rows: row ids read before it are stale. */
+  generation = 0;
+  /** Rows of evicted dialogs not reclaimed yet. */
+  private deadRows = 0;
+  private readonly compactListeners: ((maps: RowMaps) => void)[] = [];
 
   constructor(options: Partial<StoreOptions> = {}) {
     this.options = {
       limit: options.limit ?? DEFAULT_DIALOG_LIMIT,
       rotate: options.rotate ?? false,
       onlyInvite: options.onlyInvite ?? false,
+      compactMinRows: options.compactMinRows ?? 100_000,
     };
+  }
+
+  /**
+   * Called after compaction renumbered rows; holders of message or frame row ids (the
+   * engine's recent-frame ring, taps walking new rows) remap them with the maps.
+   */
+  onCompact(listener: (maps: RowMaps) => void): void {
+    this.compactListeners.push(listener);
   }
 
   addSource(name: string): number {
@@ -464,7 +489,69 @@ export class DialogStore {
     const dialog = this.dialogs.get(oldest.value);
     this.dialogs.delete(oldest.value);
     this.counters.rotatedDialogs++;
-    if (dialog !== undefined) for (const r of dialog.msgs) this.extraFrames.delete(r);
+    if (dialog === undefined) return;
+    this.deadRows += dialog.msgs.length;
+    if (this.deadRows >= this.options.compactMinRows && this.deadRows * 2 >= this.rows) this.compact();
+  }
+
+  /**
+   * Reclaims the rows of evicted dialogs: live message and frame rows move down in order
+   * (so capture order and every relative order is kept), dialogs and listeners are told
+   * the new ids. O(rows); runs only after as many rows died as remain alive.
+   */
+  compact(): void {
+    const n = this.rows;
+    const msgMap = new Int32Array(n).fill(-1);
+    for (const d of this.dialogs.values()) for (const r of d.msgs) msgMap[r] = 0;
+    let k = 0;
+    for (let r = 0; r < n; r++) if (msgMap[r] === 0) msgMap[r] = k++;
+
+    // Frames still referenced by a live message.
+    const fn = this.frameRows;
+    const frameMap = new Int32Array(fn).fill(-1);
+    const extra = new Map<number, number[]>();
+    for (let r = 0; r < n; r++) {
+      if (msgMap[r]! < 0) continue;
+      const f = this.mFrame.data[r]!;
+      if (f >= 0) frameMap[f] = 0;
+      const more = this.extraFrames.get(r);
+      if (more !== undefined) {
+        for (const x of more) frameMap[x] = 0;
+        extra.set(msgMap[r]!, more);
+      }
+    }
+    let fk = 0;
+    for (let f = 0; f < fn; f++) if (frameMap[f] === 0) frameMap[f] = fk++;
+
+    // Move rows down (new id <= old id, ascending: never overwrites a row still to move).
+    for (let r = 0; r < n; r++) {
+      const to = msgMap[r]!;
+      if (to < 0 || to === r) continue;
+      for (const c of this.msgColumns) c.data[to] = c.data[r]!;
+    }
+    for (let r = 0; r < k; r++) {
+      const f = this.mFrame.data[r]!;
+      this.mFrame.data[r] = f >= 0 ? frameMap[f]! : -1;
+    }
+    for (let f = 0; f < fn; f++) {
+      const to = frameMap[f]!;
+      if (to < 0 || to === f) continue;
+      for (const c of this.frameColumns) c.data[to] = c.data[f]!;
+    }
+    this.extraFrames.clear();
+    for (const [r, frames] of extra) this.extraFrames.set(r, frames.map((f) => frameMap[f]!));
+    for (const d of this.dialogs.values()) {
+      for (let i = 0; i < d.msgs.length; i++) d.msgs[i] = msgMap[d.msgs[i]!]!;
+      if (d.connectMsg >= 0) d.connectMsg = msgMap[d.connectMsg]!;
+      if (d.endMsg >= 0) d.endMsg = msgMap[d.endMsg]!;
+    }
+    this.rows = k;
+    this.frameRows = fk;
+    this.deadRows = 0;
+    this.generation++;
+    this.version++;
+    const maps: RowMaps = { messages: msgMap, frames: frameMap };
+    for (const l of this.compactListeners) l(maps);
   }
 }
 

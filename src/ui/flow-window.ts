@@ -46,10 +46,12 @@ export class FlowWindow implements WindowController {
   }
 
   private build(): CallFlow {
-    if (this.flow === undefined || this.builtFor !== this.dialog.msgs.length) {
+    // Rebuilt when messages arrive or compaction (-R) renumbered rows.
+    const built = this.dialog.msgs.length * 65536 + (this.ctx.store.generation % 65536);
+    if (this.flow === undefined || this.builtFor !== built) {
       this.msgs = flowMessages(this.ctx.store, this.dialog, (loc) => this.ctx.readBytes(loc));
       this.flow = layoutCallFlow(this.msgs, { ascii: this.ctx.ascii, offset: this.ctx.offset });
-      this.builtFor = this.dialog.msgs.length;
+      this.builtFor = built;
     }
     return this.flow;
   }
