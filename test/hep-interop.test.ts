@@ -195,6 +195,16 @@ test.serial('the capture id on the wire: sipscope writes --hep-id in network ord
 
   let wire = seen;
   if (dump !== undefined) {
+    // tcpdump -U writes each packet as it goes; wait until the file holds them all before
+    // stopping it (stopping at once sometimes left the file empty on a busy machine).
+    const countA = (): number => {
+      try {
+        return readFrames(dumpFile).filter((f) => f.data.length >= 38 && f.data.readUInt16BE(14 + 20 + 2) === portA).length;
+      } catch {
+        return 0;
+      }
+    };
+    await until(() => countA() >= 30, 10_000, 'tcpdump wrote every datagram').catch(() => undefined);
     await settle();
     await dump.stop('SIGINT');
     // Frames on lo are Ethernet with zero MACs: IPv4 (20) + UDP (8) headers before HEP.
