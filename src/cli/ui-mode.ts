@@ -6,6 +6,7 @@ import { readInputs, type InputSpec } from '../capture/inputs';
 import { ByteReader } from '../capture/byte-reader';
 import { saveDialogsPcap } from '../capture/save';
 import type { Dialog } from '../store/dialog';
+import type { ByteLocation, DialogStore } from '../store/store';
 import { App } from '../ui/app';
 import { createBlessedCanvas } from '../ui/blessed-canvas';
 import type { LoadState } from '../ui/window';
@@ -128,13 +129,7 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
       load,
       offset: localOffset,
       ascii: o.ascii,
-      readBytes: (loc) => bytes.read(loc),
-      matches: (d: Dialog) => (o.invert ? !d.matched : d.matched),
-      savePcap: (dialogs, file) => {
-        const r = saveDialogsPcap(store, bytes, dialogs, file);
-        const skipped = r.otherLinkType + r.unreadable;
-        return `Saved ${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
-      },
+      ...storeAccess(store, bytes, o.invert),
       onQuit: () => finish(0),
     });
     try {
@@ -282,13 +277,7 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       load,
       offset: localOffset,
       ascii: o.ascii,
-      readBytes: (loc) => bytes.read(loc),
-      matches: (d: Dialog) => (o.invert ? !d.matched : d.matched),
-      savePcap: (dialogs, file) => {
-        const r = saveDialogsPcap(store, bytes, dialogs, file);
-        const skipped = r.otherLinkType + r.unreadable;
-        return `Saved ${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
-      },
+      ...storeAccess(store, bytes, o.invert),
       onPause: () => {
         load.live.paused = !load.live.paused;
         live.pause(load.live.paused);
@@ -301,4 +290,17 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       onError(err as Error);
     }
   });
+}
+
+/** What every UI mode gives the app to read the store: message bytes, the -v rule, saving. */
+function storeAccess(store: DialogStore, bytes: ByteReader, invert: boolean) {
+  return {
+    readBytes: (loc: ByteLocation) => bytes.read(loc),
+    matches: (d: Dialog) => (invert ? !d.matched : d.matched),
+    savePcap: (dialogs: Dialog[], file: string) => {
+      const r = saveDialogsPcap(store, bytes, dialogs, file);
+      const skipped = r.otherLinkType + r.unreadable;
+      return `Saved ${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
+    },
+  };
 }

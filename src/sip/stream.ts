@@ -13,23 +13,17 @@
  * start ("resynchronisation"); a stream with no start line in its first
  * `notSipAfterBytes` is reported once as not SIP and ignored cheaply until a gap.
  *
- * Types repeat src/net/websocket.ts's StreamChunk / StreamMessageSink / StreamFramer
- * structurally: src/sip imports nothing else of ours.
+ * Chunks and the carry-over buffer come from src/stream/chunk-buffer.ts, a leaf module the
+ * WebSocket framer shares.
  *
  * Contract: never throws on any input, never loops without consuming, and holds at most
  * one partial message (bounded by `maxMessageBytes`) plus one partial line.
  */
 import { sipMessageEnd } from './parser';
+import { ChunkBuffer, type StreamChunk } from '../stream/chunk-buffer';
 
-/** A piece of in-order bytes (see StreamChunk in src/net/websocket.ts). */
-export interface SipStreamChunk {
-  data: Buffer;
-  frameOffset: number;
-  handle: number;
-  frames: readonly number[] | undefined;
-  sec: number;
-  nsec: number;
-}
+/** A piece of in-order bytes, as the stream framers receive them. */
+export type SipStreamChunk = StreamChunk;
 
 /** Receives each message: a view (copy to keep); frameOffset -1 with `frames` when not one slice of the current frame. */
 export type SipStreamSink = (payload: Buffer, frameOffset: number, frames: number[] | undefined, sec: number, nsec: number) => void;
@@ -95,87 +89,12 @@ const SYNC = 0;
 const RESYNC = 1;
 const NOT_SIP = 2;
 
-const EMPTY = Buffer.alloc(0);
-const KEEP_CAPACITY = 64 * 1024;
-
-/** Growable carry-over buffer with the frames that carried each part (as ChunkBuffer in net). */
-class Carry {
-  buf: Buffer = EMPTY;
-  length = 0;
-  private readonly starts: number[] = [];
-  private readonly handles: number[] = [];
-  private readonly multi: (readonly number[] | undefined)[] = [];
-
-  view(): Buffer {
-    return this.buf.subarray(0, this.length);
-  }
-
-  append(c: SipStreamChunk, from: number): void {
-    const n = c.data.length - from;
-    if (n <= 0) return;
-    if (this.length + n > this.buf.length) {
-      let cap = Math.max(4096, this.buf.length * 2);
-      while (cap < this.length + n) cap *= 2;
-      const next = Buffer.allocUnsafe(cap);
-      this.buf.copy(next, 0, 0, this.length);
-      this.buf = next;
-    }
-    c.data.copy(this.buf, this.length, from);
-    this.starts.push(this.length);
-    this.handles.push(c.handle);
-    this.multi.push(c.frames);
-    this.length += n;
-  }
-
-  consume(pos: number): void {
-    if (pos <= 0) return;
-    if (pos >= this.length) {
-      this.clear();
-      return;
-    }
-    this.buf.copyWithin(0, pos, this.length);
-    this.length -= pos;
-    let drop = 0;
-    while (drop + 1 < this.starts.length && (this.starts[drop + 1] as number) <= pos) drop++;
-    this.starts.splice(0, drop);
-    this.handles.splice(0, drop);
-    this.multi.splice(0, drop);
-    for (let i = 0; i < this.starts.length; i++) this.starts[i] = Math.max(0, (this.starts[i] as number) - pos);
-  }
-
-  clear(): void {
-    this.length = 0;
-    this.starts.length = 0;
-    this.handles.length = 0;
-    this.multi.length = 0;
-    if (this.buf.length > KEEP_CAPACITY) this.buf = EMPTY;
-  }
-
-  handlesIn(s: number, e: number): number[] {
-    const out: number[] = [];
-    const n = this.starts.length;
-    for (let i = 0; i < n; i++) {
-      const ps = this.starts[i] as number;
-      const pe = i + 1 < n ? (this.starts[i + 1] as number) : this.length;
-      if (pe <= s || ps >= e) continue;
-      const m = this.multi[i];
-      if (m === undefined) {
-        const h = this.handles[i] as number;
-        if (!out.includes(h)) out.push(h);
-      } else {
-        for (const h of m) if (!out.includes(h)) out.push(h);
-      }
-    }
-    return out;
-  }
-}
-
 /**
  * Frames SIP messages out of one direction of a stream. Feed it chunks in order with
  * `push`, tell it about lost bytes with `gap`, and call `end` when the stream closes.
  */
 export class SipStreamFramer {
-  private readonly carry = new Carry();
+  private readonly carry = new ChunkBuffer();
   private state = SYNC;
   /** In RESYNC: whether the first byte held (or of the next chunk) starts a line. */
   private atLineStart = true;
