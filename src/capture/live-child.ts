@@ -24,6 +24,7 @@ import {
   type LiveDeviceStats,
   type LiveStats,
 } from './live';
+import { KernelCounters, newPacketSockets, packetSocketAddon, socketFds, type PacketSocket } from './packet-socket';
 
 // ---- thin typed adapter over `cap` (the only untyped code) ----
 
@@ -93,6 +94,8 @@ interface DeviceState {
   received: number;
   discarded: number;
   ifDropsAtStart: number | null;
+  sockets: PacketSocket[];
+  kernel: KernelCounters;
 }
 
 class Batcher {
@@ -219,6 +222,33 @@ function listSysNet(): string[] {
   }
 }
 
+// ---- promiscuous mode ----
+
+/**
+ * Undoes the promiscuous membership libpcap added at open (cap always asks for it). Returns
+ * a warning when it cannot be done, else undefined. The `any` device is never promiscuous.
+ */
+function dropPromiscuous(devices: readonly DeviceState[]): string | undefined {
+  const lib = packetSocketAddon();
+  const named = devices.filter((d) => d.name !== 'any');
+  if (named.length === 0) return undefined;
+  const names = named.map((d) => d.name).join(',');
+  if (lib === null) {
+    return `--no-promisc: the native helper (src/native) was not built, so ${names} stay in promiscuous mode (the cap binding always asks for it); run npm rebuild in the sipscope directory; capture goes on`;
+  }
+  for (const d of named) {
+    for (const s of d.sockets) {
+      if (s.ifindex <= 0) continue;
+      try {
+        lib.dropPromisc(s.fd, s.ifindex);
+      } catch (err) {
+        return `--no-promisc: could not turn promiscuous mode off on ${d.name} (${(err as Error).message}); capture goes on`;
+      }
+    }
+  }
+  return undefined;
+}
+
 // ---- the process ----
 
 function sendRecord(out: net.Socket, rec: Buffer): void {
@@ -286,6 +316,7 @@ function run(): void {
     const cap = capLib.newCap();
     const buffer = Buffer.alloc(CAP_SNAPLEN);
     let lt: string;
+    const socketsBefore = socketFds();
     try {
       lt = cap.open(name, opts.filter, Math.max(MIN_BUFFER_MB, opts.bufferMb) * 1024 * 1024, buffer);
     } catch (err) {
@@ -312,7 +343,11 @@ function run(): void {
       received: 0,
       discarded: 0,
       ifDropsAtStart: readIfDrops(name),
+      sockets: [],
+      kernel: new KernelCounters([], null),
     };
+    state.sockets = newPacketSockets(socketsBefore);
+    state.kernel = new KernelCounters(state.sockets, packetSocketAddon());
     const index = devices.length;
     devices.push(state);
     cap.on('packet', (nbytes: number) => {
@@ -327,26 +362,22 @@ function run(): void {
   }
 
   if (!opts.promisc) {
-    // cap 0.2.1 always asks libpcap for promiscuous mode; say so rather than pretend.
-    sendRecord(
-      out,
-      encodeJsonRecord(RECORD.ERROR, {
-        device: devicesWanted.join(','),
-        message: `--no-promisc: the cap 0.2.1 binding always opens ${devicesWanted.join(',')} in promiscuous mode; capture goes on`,
-        fatal: false,
-      }),
-    );
+    const problem = dropPromiscuous(devices);
+    if (problem !== undefined) {
+      sendRecord(out, encodeJsonRecord(RECORD.ERROR, { device: devicesWanted.join(','), message: problem, fatal: false }));
+    }
   }
   const ready: LiveDevice[] = devices.map((d) => ({ name: d.name, linktype: d.linktype }));
   sendRecord(out, encodeJsonRecord(RECORD.READY, { devices: ready }));
 
   const stats = (): LiveStats => ({
     devices: devices.map((d): LiveDeviceStats => {
+      d.kernel.poll();
       const nowDrops = d.ifDropsAtStart === null ? null : readIfDrops(d.name);
       return {
         name: d.name,
         received: d.received,
-        kernelDrops: null,
+        kernelDrops: d.kernel.available ? d.kernel.drops : null,
         interfaceDrops: nowDrops === null || d.ifDropsAtStart === null ? null : Math.max(0, nowDrops - d.ifDropsAtStart),
         discarded: d.discarded,
       };
@@ -359,9 +390,11 @@ function run(): void {
     if (stopped) return;
     stopped = true;
     clearInterval(statsTimer);
+    // Read the kernel's counters while the sockets are still open.
+    const last = encodeJsonRecord(RECORD.STATS, stats());
     closeAll();
     batcher.flush();
-    out.end(encodeJsonRecord(RECORD.STATS, stats()), () => process.exit(0));
+    out.end(last, () => process.exit(0));
   };
 
   // Ctrl-C reaches the whole process group: the parent decides when to stop, so the last

@@ -170,7 +170,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     long: 'no-promisc',
     arg: false,
-    help: 'ask for interfaces without promiscuous mode (the cap binding always opens them promiscuous; a warning says so)',
+    help: 'capture without promiscuous mode (undone right after libpcap opens each device; needs the native helper npm install builds)',
     apply: (o) => void (o.promisc = false),
   },
   {
