@@ -6,6 +6,7 @@ import type { DialogStore } from '../store/store';
 import { compileFilter, type CompiledFilter } from '../filter/compile-filter';
 import { analyseDialog, FINDING_KINDS, FINDING_LABELS, type Finding, type FindingKind, type MessageByteSource } from '../analysis';
 import { isoTime, safeText } from '../view/dialog-report';
+import { printHeadless } from './headless-output';
 
 /*
  * --filter and --diagnose in headless mode (-N): the telephony filter compiled once and
@@ -189,4 +190,35 @@ export function runTelephony(engine: Engine, reports: InputReport[], o: Telephon
   } finally {
     bytes.close();
   }
+}
+
+/** How a headless run ends, whatever its sources: what to show and how. */
+export interface ResultOptions {
+  /** --filter, compiled. */
+  filter: CompiledFilter | undefined;
+  diagnose: boolean;
+  json: boolean;
+  quiet: boolean;
+  invert: boolean;
+  /** Counters the mode adds to the summary (live, listeners, -O). */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Prints a finished run: the --diagnose report, or the dialogs (narrowed by --filter) and the
+ * summary. Files, live capture and listeners all end here, so the telephony filter and the
+ * diagnosis work the same whichever way the messages came in.
+ */
+export async function printResults(
+  write: (s: string) => void | Promise<void>,
+  engine: Engine,
+  reports: InputReport[],
+  o: ResultOptions,
+): Promise<void> {
+  const telephony = runTelephony(engine, reports, o);
+  if (telephony.report !== undefined) {
+    for (const chunk of telephony.report) await write(chunk);
+    return;
+  }
+  await printHeadless(write, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert, filter: telephony.filter, extra: o.extra });
 }

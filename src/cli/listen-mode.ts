@@ -16,7 +16,6 @@ import type { Io } from './main';
 import { Engine, type EngineOptions } from '../engine/engine';
 import type { IpInfo } from '../net/types';
 import type { Frame } from '../pcap/types';
-import { PcapStreamWriter } from '../pcap/writer';
 import { ByteReader } from '../capture/byte-reader';
 import { formatEndpoint, parseEndpointSpec, type EndpointSpec } from '../capture/endpoint-spec';
 import { HepListener, type HepListenerCounters } from '../capture/hep-listener';
@@ -25,15 +24,22 @@ import { TzspListener, type TzspListenerCounters } from '../capture/tzsp-listene
 import { readInputs, type InputReport, type InputSpec } from '../capture/inputs';
 import { TZSP_DEFAULT_PORT } from '../net/tzsp';
 import { safeText } from '../view/dialog-report';
-import { printHeadless } from './headless-output';
+import { printResults } from './diagnose';
+import type { CompiledFilter } from '../filter/compile-filter';
+import type { LiveCaptureOptions } from '../capture/live';
+import type { PcapFileWriter } from '../capture/pcap-file-writer';
+import { liveSummary, openWriter, outputSummary, startLiveSession, type LiveSession } from './live-mode';
+import type { OutputSummary } from './summary';
 
 /** What main.ts hands over (passed in rather than imported, so the two modules do not import each other). */
 export interface ListenModeDeps {
   splitPositional(words: readonly string[]):
-    | { ok: true; match: string | undefined; bpfMatch: ((p: IpInfo) => boolean) | undefined }
+    | { ok: true; match: string | undefined; bpf: string | undefined; bpfMatch: ((p: IpInfo) => boolean) | undefined }
     | { ok: false; error: string };
   /** The capture read when -H is given with no input and no listener. */
   demoCapture: string;
+  /** --filter, compiled by main.ts. */
+  filter: CompiledFilter | undefined;
 }
 
 /** True when the command line asks for this mode (any -L, --tzsp or -H). */
@@ -61,7 +67,8 @@ export interface ListenExtra {
   hepSenders: ({ endpoint: string; version: number } & HepSenderCounters)[];
   /** Stored messages whose bytes could not be read back for sending. */
   hepUnreadable: number;
-  output: { file: string; packets: number; skippedOtherLinkType: number } | null;
+  /** -O: what was written (the same object as in live capture). */
+  outputFile?: OutputSummary;
 }
 
 /** An engine that also hands every frame to `tee` (the -O writer) before decoding it. */
@@ -106,13 +113,17 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
     }
     send.push(r.endpoint);
   }
-  if (o.devices.length > 0) {
-    return fail('live capture (-d) cannot be combined with -L, --tzsp or -H in this build yet; capture with -d alone, or send a file with -I FILE -H ...');
+  const live = o.devices.length > 0;
+  if (live && o.inputs.length > 0) {
+    return fail('-d (live capture) and -I (files) cannot be combined; run one sipscope for each');
   }
   if (!o.noInterface && process.stdout.isTTY === true) {
     return fail('the full-screen interface does not show -L, --tzsp or -H yet; add -N to run headless (with --json for machine-readable output)');
   }
-  const split = deps.splitPositional(o.positional);
+  // Positional words as sngrep reads them: [match expression] [bpf filter]. With -d, libpcap
+  // compiles the filter, so words beyond what sipscope evaluates go to it whole.
+  let split = deps.splitPositional(o.positional);
+  if (!split.ok && live) split = { ok: true, match: undefined, bpf: o.positional.join(' '), bpfMatch: undefined };
   if (!split.ok) return fail(split.error);
   let match: RegExp | undefined;
   if (split.match !== undefined) {
@@ -122,7 +133,7 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
       return fail(`match expression '${split.match}' is not a valid regular expression: ${(err as Error).message}`);
     }
   }
-  const listening = listen.length + tzsp.length > 0;
+  const listening = listen.length + tzsp.length > 0 || live;
   let inputs = o.inputs;
   if (inputs.length === 0 && !listening) {
     if (!fs.existsSync(deps.demoCapture)) return fail(`no input given and the demo capture ${deps.demoCapture} is missing; use -I FILE or -L`);
@@ -131,36 +142,21 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
   }
   if (inputs.filter((i) => i === '-').length > 1) return fail('standard input (-I -) can be read only once');
 
-  // ---- -O ----
-  let output: { file: string; fd: number; writer: PcapStreamWriter } | undefined;
+  // ---- -O: the live capture's writer (flushed twice a second, SIGUSR1 reopens it) ----
+  let writer: PcapFileWriter | undefined;
   if (o.output !== undefined) {
-    const file = o.output;
-    try {
-      const fd = fs.openSync(file, 'w');
-      output = { file, fd, writer: new PcapStreamWriter((b) => void fs.writeSync(fd, b)) };
-    } catch (err) {
-      return fail(`cannot write ${file}: ${(err as Error).message}; choose a writable path for -O`);
-    }
+    const w = openWriter(o.output, undefined, io);
+    if (typeof w === 'string') return fail(w);
+    writer = w;
   }
-  let outputError: string | undefined;
-  const tee =
-    output === undefined
-      ? undefined
-      : (f: Frame): void => {
-          if (outputError !== undefined) return;
-          try {
-            output!.writer.writePacket(f);
-          } catch (err) {
-            outputError = `cannot write ${output!.file}: ${(err as Error).message}; stopped writing it`;
-            io.stderr(`sipscope: ${outputError}\n`);
-          }
-        };
+  const tee = writer === undefined ? undefined : (f: Frame): void => writer!.write(f);
 
   const engine = new TeeEngine(
     {
       store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite },
       match,
-      ipFilter: split.bpfMatch,
+      // Live, libpcap applies the BPF filter in the kernel: no second pass here.
+      ipFilter: live ? undefined : split.bpfMatch,
       reassembly: reassemblyLimits(o),
       onUnknownLinkType: (lt) => io.stderr(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
     },
@@ -171,10 +167,24 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
   const hepListeners: HepListener[] = [];
   const tzspListeners: TzspListener[] = [];
   const senders: HepSender[] = [];
+  let session: LiveSession | undefined;
   const closeAll = async (): Promise<void> => {
-    await Promise.all([...hepListeners.map((l) => l.close()), ...tzspListeners.map((l) => l.close())]);
+    await Promise.all([...hepListeners.map((l) => l.close()), ...tzspListeners.map((l) => l.close()), session?.live.stop()]);
   };
   try {
+    if (live) {
+      const capture: LiveCaptureOptions = {
+        devices: o.devices,
+        filter: split.bpf ?? '',
+        snaplen: o.snaplen,
+        promisc: o.promisc,
+        bufferMb: o.bufferMb,
+      };
+      // Frames go through the engine's tee, so -O gets them as it gets the listeners'.
+      const started = await startLiveSession(capture, undefined, engine, io);
+      if (typeof started === 'string') throw new Error(started);
+      session = started;
+    }
     for (const e of listen) {
       const source = engine.addSource(`hep ${formatEndpoint(e)}`);
       hepListeners.push(
@@ -199,7 +209,7 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
   } catch (err) {
     await closeAll();
     await Promise.all(senders.map((s) => s.close(0)));
-    if (output !== undefined) fs.closeSync(output.fd);
+    writer?.close();
     return fail((err as Error).message);
   }
 
@@ -219,14 +229,22 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
     stop = true;
     wake?.();
   };
+  const onUsr1 = (): void => writer?.reopen();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGUSR1', onUsr1);
+  // A capture process that dies (device gone) ends the run as a signal would.
+  void session?.live.ended.then(onSignal);
 
   let exit = 0;
   let reports: InputReport[] = [];
   try {
     if (listening && !o.quiet) {
-      const what = [...listen.map((e) => `HEP on ${formatEndpoint(e)}`), ...tzsp.map((e) => `TZSP on ${formatEndpoint(e)}`)];
+      const what = [
+        ...(session !== undefined ? [`packets on ${session.devices.join(',')}`] : []),
+        ...listen.map((e) => `HEP on ${formatEndpoint(e)}`),
+        ...tzsp.map((e) => `TZSP on ${formatEndpoint(e)}`),
+      ];
       io.stderr(`sipscope: listening for ${what.join(', ')}; SIGINT (Ctrl-C) or SIGTERM stops and prints the dialogs\n`);
     }
 
@@ -265,6 +283,7 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGUSR1', onUsr1);
     await closeAll();
   }
 
@@ -272,10 +291,9 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
   toSenders();
   await Promise.all(senders.map((s) => s.close(FINAL_FLUSH_MS)));
   bytes.close();
-  cleanupSpools(reports);
-  if (output !== undefined) {
-    output.writer.start(); // an empty capture is still a valid file
-    fs.closeSync(output.fd);
+  if (writer !== undefined) {
+    writer.start(1); // an empty capture is still a valid file (Ethernet when no frame said otherwise)
+    writer.close();
   }
 
   const extra: ListenExtra = {
@@ -283,10 +301,15 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
     tzspListeners: tzspListeners.map((l) => ({ endpoint: formatEndpoint(l.endpoint), ...l.counters })),
     hepSenders: senders.map((s) => ({ endpoint: s.name, version: o.hepVersion, ...s.counters })),
     hepUnreadable: tap.unreadable,
-    output: output === undefined ? null : { file: output.file, packets: output.writer.packets, skippedOtherLinkType: output.writer.skipped },
   };
-  await printHeadless(io.stdout, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert, extra: { ...extra } });
-  if (!o.json && !o.quiet) await io.stdout(formatListenLines(extra));
+  if (writer !== undefined) extra.outputFile = outputSummary(writer);
+  const summaryExtra: Record<string, unknown> = { ...extra };
+  if (session !== undefined) summaryExtra['live'] = liveSummary(session.devices, session.live.stats);
+  // --filter and --diagnose read message bytes back: before the spool copies go.
+  await printResults(io.stdout, engine, reports, { filter: deps.filter, diagnose: o.diagnose, json: o.json, quiet: o.quiet, invert: o.invert, extra: summaryExtra });
+  cleanupSpools(reports);
+  if (!o.json && !o.quiet && !o.diagnose) await io.stdout(formatListenLines(extra));
+  if (session?.fatal() !== undefined && exit === 0) exit = 1;
   return exit;
 }
 

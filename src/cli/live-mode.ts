@@ -15,7 +15,8 @@ import { reassemblyLimits, type CliOptions } from './args';
 import { readInputs, type InputReport, type InputSpec } from '../capture/inputs';
 import { startLiveCapture, totalStats, type LiveCapture, type LiveCaptureOptions, type LiveStats } from '../capture/live';
 import { PcapFileWriter } from '../capture/pcap-file-writer';
-import { printHeadless } from './headless-output';
+import { printResults } from './diagnose';
+import type { CompiledFilter } from '../filter/compile-filter';
 import type { LiveSummary, OutputSummary } from './summary';
 
 export interface LiveModeOptions {
@@ -26,6 +27,10 @@ export interface LiveModeOptions {
   json: boolean;
   quiet: boolean;
   invert: boolean;
+  /** --filter, compiled. */
+  filter: CompiledFilter | undefined;
+  /** --diagnose: the problem dialogs grouped by finding instead of the list. */
+  diagnose: boolean;
   /** Rewrite the progress line in place (standard error is a terminal). */
   progressInPlace: boolean;
   /** Extra environment for the capture process (tests). */
@@ -54,7 +59,7 @@ class TeeEngine extends Engine {
   }
 }
 
-function openWriter(file: string, snaplen: number | undefined, io: Pick<ModeIo, 'stderr'>): PcapFileWriter | string {
+export function openWriter(file: string, snaplen: number | undefined, io: Pick<ModeIo, 'stderr'>): PcapFileWriter | string {
   const writer = new PcapFileWriter(file, {
     snaplen,
     onError: (m) => io.stderr(`sipscope: ${m}\n`),
@@ -64,7 +69,7 @@ function openWriter(file: string, snaplen: number | undefined, io: Pick<ModeIo, 
   return err !== undefined ? err : writer;
 }
 
-function outputSummary(w: PcapFileWriter): OutputSummary {
+export function outputSummary(w: PcapFileWriter): OutputSummary {
   const s = w.stats;
   return { file: s.file, packets: s.packets, notWritten: s.notWritten, files: s.files, error: s.error };
 }
@@ -173,11 +178,11 @@ export async function runLiveMode(o: LiveModeOptions, io: ModeIo): Promise<numbe
 
   const extra: { live: LiveSummary; outputFile?: OutputSummary } = { live: liveSummary(devices, live.stats) };
   if (writer !== undefined) extra.outputFile = outputSummary(writer);
-  await printHeadless(io.stdout, engine, [], { json: o.json, quiet: o.quiet, invert: o.invert, extra });
+  await printResults(io.stdout, engine, [], { filter: o.filter, diagnose: o.diagnose, json: o.json, quiet: o.quiet, invert: o.invert, extra });
   return session.fatal() !== undefined ? 1 : 0;
 }
 
-function liveSummary(devices: string[], stats: LiveStats | undefined): LiveSummary {
+export function liveSummary(devices: string[], stats: LiveStats | undefined): LiveSummary {
   const t = totalStats(stats);
   return {
     devices,
@@ -195,6 +200,8 @@ export interface FileOutputOptions {
   json: boolean;
   quiet: boolean;
   invert: boolean;
+  filter: CompiledFilter | undefined;
+  diagnose: boolean;
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
 }
 
@@ -235,12 +242,6 @@ export async function runFileOutputMode(o: FileOutputOptions, io: ModeIo): Promi
     process.off('SIGTERM', onSignal);
     process.off('SIGUSR1', onUsr1);
   }
-  for (const r of reports) {
-    // Spool copies (stdin, gzip) are only needed while a view reads bytes back.
-    if (r.readBackPath !== undefined && r.readBackPath.endsWith('.spool')) {
-      fs.rmSync(path.dirname(r.readBackPath), { recursive: true, force: true });
-    }
-  }
   writer.start(1); // an empty input still leaves a valid file (Ethernet when no frame said otherwise)
   writer.close();
   let exit = 0;
@@ -250,12 +251,21 @@ export async function runFileOutputMode(o: FileOutputOptions, io: ModeIo): Promi
       exit = 2;
     }
   }
-  await printHeadless(io.stdout, engine, reports, {
+  // --filter and --diagnose read message bytes back: before the spool copies go.
+  await printResults(io.stdout, engine, reports, {
+    filter: o.filter,
+    diagnose: o.diagnose,
     json: o.json,
     quiet: o.quiet,
     invert: o.invert,
     extra: { outputFile: outputSummary(writer) },
   });
+  for (const r of reports) {
+    // Spool copies (stdin, gzip) are only needed while bytes are read back.
+    if (r.readBackPath !== undefined && r.readBackPath.endsWith('.spool')) {
+      fs.rmSync(path.dirname(r.readBackPath), { recursive: true, force: true });
+    }
+  }
   return exit;
 }
 
@@ -266,6 +276,8 @@ export interface CaptureModeDeps {
     | { ok: false; error: string };
   stdoutIsTty: boolean;
   stderrIsTty: boolean;
+  /** --filter, compiled by main.ts. */
+  filter: CompiledFilter | undefined;
   /** Live capture in the full-screen UI (ui-mode's runLiveUiMode), for -d on a terminal without -N. */
   runLiveUi?(o: LiveUiRequest): Promise<number>;
 }
@@ -346,6 +358,8 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
         json: o.json,
         quiet: o.quiet,
         invert: o.invert,
+        filter: deps.filter,
+        diagnose: o.diagnose,
         progressInPlace: deps.stderrIsTty,
       },
       io,
@@ -360,6 +374,8 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
       json: o.json,
       quiet: o.quiet,
       invert: o.invert,
+      filter: deps.filter,
+      diagnose: o.diagnose,
       stdin: io.stdin,
     },
     io,

@@ -64,7 +64,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     return 2;
   }
   // -L / --tzsp / -H: network sources and sinks (src/cli/listen-mode.ts).
-  if (wantsListenMode(o)) return runListenMode(o, io, { splitPositional, demoCapture: DEMO_CAPTURE });
+  if (wantsListenMode(o)) return runListenMode(o, io, { splitPositional, demoCapture: DEMO_CAPTURE, filter: telephonyFilter.filter });
   // -d (live capture) and -O (save to pcap, also with -I): src/cli/live-mode.ts.
   if (o.devices.length > 0 || o.output !== undefined) {
     // On a terminal without -N, live capture opens the full-screen UI in Online mode.
@@ -72,6 +72,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
       splitPositional,
       stdoutIsTty: process.stdout.isTTY === true,
       stderrIsTty: process.stderr.isTTY === true,
+      filter: telephonyFilter.filter,
       runLiveUi: (live) => runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', stderr: io.stderr }),
     });
   }
