@@ -1,7 +1,7 @@
 /**
  * Live capture load benchmark (run by hand, as root; not part of `npm test`):
  *
- *   npx tsc -p tsconfig.json && node dist/test/bench/live-bench.js [--rates 200,500,1000,2000] [--seconds 10]
+ *   npx tsc -p tsconfig.json && node dist/test/bench/live-bench.js [--rates 200,500,1000,2000] [--seconds 10] [--ui]
  *
  * For each rate, SIPp's built-in uac → uas scenario places rate × seconds calls on
  * 127.0.0.1 (six SIP messages a call) while one tool captures `-d lo -N -O` on the calls'
@@ -13,26 +13,35 @@
  * output; sngrep cannot print dialogs headless, so its -O file is read with sipscope -I),
  * CPU time of the tool's processes (sipscope: parent and capture child) per second of
  * capture, and peak RSS (VmHWM, summed over those processes).
+ *
+ * With --ui both tools run with their full-screen interface open in a pseudo-terminal
+ * (160x40, node-pty; the screen is read through @xterm/headless) instead of -N, and quit
+ * with `q`; dialogs are then counted by reading each tool's -O file with sipscope, and
+ * sipscope's kernel drop count is read from its header.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as pty from 'node-pty';
+import { Terminal } from '@xterm/headless';
 import { sipscopeBin } from '../helpers/paths';
 import { countPackets, freePorts, parseJsonLines, sippCalls, start, waitFor, ended, type Proc } from '../live-helpers';
 
 interface Args {
   rates: number[];
   seconds: number;
+  ui: boolean;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { rates: [200, 500, 1000, 2000], seconds: 10 };
+  const a: Args = { rates: [200, 500, 1000, 2000], seconds: 10, ui: false };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
       case '--rates': a.rates = String(v).split(',').map(Number); i++; break;
       case '--seconds': a.seconds = Number(v); i++; break;
+      case '--ui': a.ui = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -92,7 +101,42 @@ interface Row {
   completed: number;
   cpuPct: number;
   rssMb: number;
+  /** Kernel drops the tool reported (sipscope only; '?' when not shown). */
+  kernelDrops: string;
   note: string;
+}
+
+/** A tool running in a pseudo-terminal, its screen replayed into a headless xterm. */
+interface PtyTool {
+  pid: number;
+  screen(): Promise<string>;
+  send(keys: string): void;
+  exited: Promise<number>;
+  kill(): void;
+}
+
+function inPty(cmd: string, args: string[]): PtyTool {
+  const cols = 160;
+  const rows = 40;
+  const term = new Terminal({ cols, rows, allowProposedApi: true });
+  const child = pty.spawn(cmd, args, { name: 'xterm-256color', cols, rows, env: { ...process.env, TERM: 'xterm-256color', TZ: 'UTC', LANG: 'C.UTF-8' } });
+  child.onData((d) => term.write(d));
+  const exited = new Promise<number>((resolve) => child.onExit((e) => resolve(e.exitCode)));
+  return {
+    pid: child.pid,
+    screen: () =>
+      new Promise((resolve) =>
+        term.write('', () => {
+          const b = term.buffer.active;
+          const out: string[] = [];
+          for (let i = 0; i < rows; i++) out.push(b.getLine(b.viewportY + i)?.translateToString(true) ?? '');
+          resolve(out.join('\n'));
+        }),
+      ),
+    send: (k) => child.write(k),
+    exited,
+    kill: () => child.kill('SIGKILL'),
+  };
 }
 
 function completedIn(file: string): number {
@@ -100,7 +144,7 @@ function completedIn(file: string): number {
   return parseJsonLines(r.stdout).dialogs.filter((d) => d.state === 'COMPLETED').length;
 }
 
-async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number, dir: string): Promise<Row> {
+async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number, dir: string, ui: boolean): Promise<Row> {
   const [uacPort, uasPort] = await freePorts(2);
   const filter = `udp and (port ${uacPort} or port ${uasPort})`;
   const calls = rate * seconds;
@@ -108,8 +152,14 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
   const out = path.join(dir, `${tool}-${rate}.pcap`);
   const dump = start('tcpdump', ['-i', 'lo', '-B', '65536', '-n', '-w', ref, filter]);
   await waitFor(() => dump.err().includes('listening on'), 10000, 'tcpdump');
-  let proc: Proc;
-  if (tool === 'sipscope') {
+  let proc: Proc | undefined;
+  let screen: PtyTool | undefined;
+  if (ui) {
+    screen =
+      tool === 'sipscope'
+        ? inPty(process.execPath, [sipscopeBin, '-d', 'lo', '-O', out, ...filter.split(' ')])
+        : inPty('sngrep', ['-d', 'lo', '-O', out, ...filter.split(' ')]);
+  } else if (tool === 'sipscope') {
     proc = start(process.execPath, [sipscopeBin, '-d', 'lo', '-N', '-q', '--json', '-O', out, ...filter.split(' ')]);
   } else {
     proc = start('sngrep', ['-d', 'lo', '-N', '-q', '-O', out, ...filter.split(' ')]);
@@ -118,7 +168,7 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
   // device (its header stays buffered until the first packets).
   const minSize = tool === 'sipscope' ? 24 : 0;
   await waitFor(() => fs.existsSync(out) && fs.statSync(out).size >= minSize, 15000, `${tool} to start`);
-  const pid = (proc.child as ChildProcess).pid!;
+  const pid = screen !== undefined ? screen.pid : (proc!.child as ChildProcess).pid!;
   const before = usage(tree(pid));
   const t0 = Date.now();
   let note = '';
@@ -132,16 +182,29 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
   const pids = tree(pid);
   const after = usage(pids);
   const wall = (Date.now() - t0) / 1000;
-  proc.child.kill('SIGINT');
-  await ended(proc, 60000);
+  let kernelDrops = '?';
+  if (screen !== undefined) {
+    const text = await screen.screen();
+    kernelDrops = /Drops: (\d+)/.exec(text)?.[1] ?? '?';
+    screen.send('q');
+    const timer = setTimeout(() => screen!.kill(), 60000);
+    await screen.exited;
+    clearTimeout(timer);
+  } else {
+    proc!.child.kill('SIGINT');
+    await ended(proc!, 60000);
+  }
   dump.child.kill('SIGINT');
   await ended(dump, 10000);
   const refDrops = /(\d+) packets dropped by kernel/.exec(dump.err())?.[1] ?? '?';
   const refPackets = countPackets(ref);
   const toolPackets = countPackets(out);
   let completed: number;
-  if (tool === 'sipscope') {
-    completed = parseJsonLines(proc.out()).dialogs.filter((d) => d.state === 'COMPLETED').length;
+  if (tool === 'sipscope' && proc !== undefined) {
+    const out = parseJsonLines(proc.out());
+    completed = out.dialogs.filter((d) => d.state === 'COMPLETED').length;
+    const k = (out.summary?.live as { kernelDrops?: number | null } | undefined)?.kernelDrops;
+    kernelDrops = k === undefined || k === null ? '?' : String(k);
   } else {
     completed = completedIn(out);
   }
@@ -157,6 +220,7 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
     completed,
     cpuPct: Math.round(((after.cpuTicks - before.cpuTicks) / CLK_TCK / wall) * 100),
     rssMb: Math.round(after.hwmKb / 1024),
+    kernelDrops: tool === 'sipscope' ? kernelDrops : '-',
     note,
   };
   fs.rmSync(ref, { force: true });
@@ -170,20 +234,20 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-live-bench-'));
   const rows: Row[] = [];
   const load = os.loadavg()[0]!.toFixed(1);
-  process.stderr.write(`cpus ${os.cpus().length}, load average ${load} before the run\n`);
+  process.stderr.write(`cpus ${os.cpus().length}, load average ${load} before the run${args.ui ? ', full-screen UI open in a pty' : ', headless (-N)'}\n`);
   for (const rate of args.rates) {
     for (const tool of ['sipscope', 'sngrep'] as const) {
-      const r = await runOne(tool, rate, args.seconds, dir);
+      const r = await runOne(tool, rate, args.seconds, dir, args.ui);
       process.stderr.write(`${JSON.stringify(r)}\n`);
       rows.push(r);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const head = '| tool | calls/s | SIP msg/s | calls | ref packets (tcpdump drops) | ref COMPLETED | tool packets | lost | tool COMPLETED | CPU % | peak RSS MB | note |';
-  const lines = [head, '|' + ' --- |'.repeat(12)];
+  const head = '| tool | calls/s | SIP msg/s | calls | ref packets (tcpdump drops) | ref COMPLETED | tool packets | lost | kernel drops | tool COMPLETED | CPU % | peak RSS MB | note |';
+  const lines = [head, '|' + ' --- |'.repeat(13)];
   for (const r of rows) {
     lines.push(
-      `| ${r.tool} | ${r.rate} | ${r.rate * 6} | ${r.calls} | ${r.refPackets} (${r.refDrops}) | ${r.refCompleted} | ${r.toolPackets} | ${r.lost} | ${r.completed} | ${r.cpuPct} | ${r.rssMb} | ${r.note} |`,
+      `| ${r.tool} | ${r.rate} | ${r.rate * 6} | ${r.calls} | ${r.refPackets} (${r.refDrops}) | ${r.refCompleted} | ${r.toolPackets} | ${r.lost} | ${r.kernelDrops} | ${r.completed} | ${r.cpuPct} | ${r.rssMb} | ${r.note} |`,
     );
   }
   process.stdout.write(lines.join('\n') + '\n');
