@@ -87,3 +87,44 @@ for (const [sig, code] of [
     );
   });
 }
+
+liveTest('-d lo with -L in the full-screen view: captured and HEP-fed calls in one list, kernel drops in the header, --filter applied', async (t) => {
+  const [uacPort, uasPort, hepPort] = await freePorts(3);
+  const s = spawnSipscope(
+    ['-d', 'lo', '-L', `udp:127.0.0.1:${hepPort}`, '--filter', 'not method REGISTER', ...`udp and (port ${uacPort} or port ${uasPort})`.split(' ')],
+    { cols: 180, rows: 30 },
+  );
+  t.teardown(() => s.kill());
+  const first = await s.waitFor((l) => text(l).includes('Mode: Online'), 'the Online header', 20_000);
+  t.true(text(first).includes(`Device: lo, HEP udp:127.0.0.1:${hepPort}`), text(first));
+  // The kernel's drop count arrives with the capture statistics (once a second).
+  await s.waitFor((l) => /Drops: 0/.test(text(l)), 'the kernel drop count', 10_000);
+
+  // The bundled demo capture (5 calls and a REGISTER) arrives over HEP; SIPp places 2 calls.
+  const sender = sipscope(['-I', path.join(__dirname, '..', '..', 'captures', 'demo-udp.pcap'), '-N', '-q', '-H', `udp:127.0.0.1:${hepPort}`]);
+  t.is(await ended(sender, 20_000), 0, sender.err());
+  await sippCalls(uacPort!, uasPort!, 2, 5);
+  // 8 dialogs in all; --filter hides the REGISTER.
+  const lines = await s.waitFor((l) => text(l).includes('Dialogs: 8 (7 displayed)'), 'seven displayed of eight', 20_000);
+  t.is(count(lines, `127.0.0.1:${uacPort}`), 2);
+  t.is(count(lines.slice(3), 'REGISTER'), 0); // rows only: the header names the filter
+  await s.waitFor((l) => Number(/Packets: (\d+)/.exec(text(l))?.[1] ?? 0) >= 12 + 30, 'packets from both sources', 10_000);
+  s.send('q');
+  t.is(await s.exited(10_000), 0);
+});
+
+liveTest('-L alone opens the full-screen view; a port in use is said plainly before the screen', async (t) => {
+  const [hepPort] = await freePorts(1);
+  const s = spawnSipscope(['-L', `udp:127.0.0.1:${hepPort}`], { cols: 160, rows: 30 });
+  t.teardown(() => s.kill());
+  const first = await s.waitFor((l) => text(l).includes('Mode: Online'), 'the Online header', 20_000);
+  t.true(text(first).includes(`Device: HEP udp:127.0.0.1:${hepPort}`), text(first));
+  t.false(text(first).includes('Drops:'));
+  // A second sipscope on the same port cannot listen: it says so and exits 2.
+  const busy = spawnSipscope(['-L', `udp:127.0.0.1:${hepPort}`], { cols: 160, rows: 30 });
+  t.teardown(() => busy.kill());
+  t.is(await busy.exited(10_000), 2);
+  t.regex(busy.output(), new RegExp(`cannot listen on udp:127\\.0\\.0\\.1:${hepPort}`));
+  s.send('q');
+  t.is(await s.exited(10_000), 0);
+});

@@ -28,7 +28,7 @@ import { printResults } from './diagnose';
 import type { CompiledFilter } from '../filter/compile-filter';
 import type { LiveCaptureOptions } from '../capture/live';
 import type { PcapFileWriter } from '../capture/pcap-file-writer';
-import { liveSummary, openWriter, outputSummary, startLiveSession, type LiveSession } from './live-mode';
+import { liveSummary, openWriter, outputSummary, startLiveSession, type LiveSession, type LiveUiRequest } from './live-mode';
 import type { OutputSummary } from './summary';
 
 /** What main.ts hands over (passed in rather than imported, so the two modules do not import each other). */
@@ -40,6 +40,9 @@ export interface ListenModeDeps {
   demoCapture: string;
   /** --filter, compiled by main.ts. */
   filter: CompiledFilter | undefined;
+  stdoutIsTty: boolean;
+  /** The full-screen live view (ui-mode's runLiveUiMode), for listeners on a terminal without -N. */
+  runLiveUi?(o: LiveUiRequest): Promise<number>;
 }
 
 /** True when the command line asks for this mode (any -L, --tzsp or -H). */
@@ -117,8 +120,11 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
   if (live && o.inputs.length > 0) {
     return fail('-d (live capture) and -I (files) cannot be combined; run one sipscope for each');
   }
-  if (!o.noInterface && process.stdout.isTTY === true) {
-    return fail('the full-screen interface does not show -L, --tzsp or -H yet; add -N to run headless (with --json for machine-readable output)');
+  const wantUi = !o.noInterface && deps.stdoutIsTty;
+  if (wantUi && (send.length > 0 || o.inputs.length > 0 || deps.runLiveUi === undefined)) {
+    return fail(
+      `the full-screen view shows -d, -L and --tzsp, not ${send.length > 0 ? '-H' : '-I'} together with them; add -N to run headless (with --json for machine-readable output)`,
+    );
   }
   // Positional words as sngrep reads them: [match expression] [bpf filter]. With -d, libpcap
   // compiles the filter, so words beyond what sipscope evaluates go to it whole.
@@ -134,6 +140,16 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
     }
   }
   const listening = listen.length + tzsp.length > 0 || live;
+  if (wantUi) {
+    return deps.runLiveUi!({
+      capture: live ? { devices: o.devices, filter: split.bpf ?? '', snaplen: o.snaplen, promisc: o.promisc, bufferMb: o.bufferMb } : undefined,
+      listeners: { hep: listen, tzsp, authKey: o.hepAuthKey },
+      engine: { store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite }, match, reassembly: reassemblyLimits(o) },
+      output: o.output,
+      invert: o.invert,
+      filter: o.filter,
+    });
+  }
   let inputs = o.inputs;
   if (inputs.length === 0 && !listening) {
     if (!fs.existsSync(deps.demoCapture)) return fail(`no input given and the demo capture ${deps.demoCapture} is missing; use -I FILE or -L`);

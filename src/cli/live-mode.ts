@@ -18,6 +18,7 @@ import { PcapFileWriter } from '../capture/pcap-file-writer';
 import { printResults } from './diagnose';
 import type { CompiledFilter } from '../filter/compile-filter';
 import type { LiveSummary, OutputSummary } from './summary';
+import type { EndpointSpec } from '../capture/endpoint-spec';
 
 export interface LiveModeOptions {
   capture: LiveCaptureOptions;
@@ -284,10 +285,14 @@ export interface CaptureModeDeps {
 
 /** What runCaptureMode hands to the full-screen live UI. */
 export interface LiveUiRequest {
-  capture: LiveCaptureOptions;
+  capture: LiveCaptureOptions | undefined;
+  /** -L / --tzsp listeners shown beside (or instead of) the capture. */
+  listeners?: { hep: EndpointSpec[]; tzsp: EndpointSpec[]; authKey?: string };
   engine: EngineOptions;
   output: string | undefined;
   invert: boolean;
+  /** --filter as typed. */
+  filter?: string;
 }
 
 /**
@@ -347,7 +352,7 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
       bufferMb: o.bufferMb,
     };
     if (liveUi) {
-      return deps.runLiveUi!({ capture, engine: { store, match, reassembly: reassemblyLimits(o) }, output: o.output, invert: o.invert });
+      return deps.runLiveUi!({ capture, engine: { store, match, reassembly: reassemblyLimits(o) }, output: o.output, invert: o.invert, filter: o.filter });
     }
     return runLiveMode(
       {

@@ -12,7 +12,7 @@ import { printHeadless } from './headless-output';
 import { compileCliFilter, runTelephony } from './diagnose';
 import { runLiveUiMode, runUiMode } from './ui-mode';
 import { runListenMode, wantsListenMode } from './listen-mode';
-import { runCaptureMode } from './live-mode';
+import { runCaptureMode, type LiveUiRequest } from './live-mode';
 
 /** The capture opened when no input is given (recorded by captures/record.sh). */
 export const DEMO_CAPTURE = path.resolve(__dirname, '..', '..', '..', 'captures', 'demo-udp.pcap');
@@ -64,7 +64,11 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     return 2;
   }
   // -L / --tzsp / -H: network sources and sinks (src/cli/listen-mode.ts).
-  if (wantsListenMode(o)) return runListenMode(o, io, { splitPositional, demoCapture: DEMO_CAPTURE, filter: telephonyFilter.filter });
+  const runLiveUi = (live: LiveUiRequest): Promise<number> =>
+    runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', stderr: io.stderr });
+  if (wantsListenMode(o)) {
+    return runListenMode(o, io, { splitPositional, demoCapture: DEMO_CAPTURE, filter: telephonyFilter.filter, stdoutIsTty: process.stdout.isTTY === true, runLiveUi });
+  }
   // -d (live capture) and -O (save to pcap, also with -I): src/cli/live-mode.ts.
   if (o.devices.length > 0 || o.output !== undefined) {
     // On a terminal without -N, live capture opens the full-screen UI in Online mode.
@@ -73,7 +77,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
       stdoutIsTty: process.stdout.isTTY === true,
       stderrIsTty: process.stderr.isTTY === true,
       filter: telephonyFilter.filter,
-      runLiveUi: (live) => runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', stderr: io.stderr }),
+      runLiveUi,
     });
   }
   const split = splitPositional(o.positional);

@@ -13,7 +13,12 @@ import type { LoadState } from '../ui/window';
 import { cachedFindings, type UiTelephony } from '../view/dialog-filter';
 import type { LiveHeader } from '../ui/list-window';
 import { totalStats, type LiveCaptureOptions } from '../capture/live';
-import { startLiveSession, type LiveSession } from './live-mode';
+import { openWriter, startLiveSession, type LiveSession } from './live-mode';
+import type { PcapFileWriter } from '../capture/pcap-file-writer';
+import type { Frame } from '../pcap/types';
+import { formatEndpoint, type EndpointSpec } from '../capture/endpoint-spec';
+import { HepListener } from '../capture/hep-listener';
+import { TzspListener } from '../capture/tzsp-listener';
 
 export interface UiModeOptions {
   inputs: string[];
@@ -171,25 +176,110 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
 }
 
 export interface LiveUiModeOptions {
-  capture: LiveCaptureOptions;
+  /** -d: live capture (absent when only listeners feed the view). */
+  capture: LiveCaptureOptions | undefined;
+  /** -L and --tzsp: network sources shown as live traffic, alone or beside -d. */
+  listeners?: UiListeners;
   engine: EngineOptions;
   /** -O file, written while capturing. */
   output: string | undefined;
   invert: boolean;
   ascii: boolean;
+  /** --filter EXPR (already checked by the command line): applied at start. */
+  filter?: string;
   stderr: (s: string) => void;
   /** Extra environment for the capture process (tests). */
   childEnv?: Record<string, string>;
 }
 
+/** Listeners the live view opens. */
+export interface UiListeners {
+  hep: EndpointSpec[];
+  tzsp: EndpointSpec[];
+  /** --hep-key. */
+  authKey?: string;
+}
+
 /** How often the header's packet count is refreshed from the capture statistics. */
 const LIVE_HEADER_MS = 250;
 
+/** The running sources of the live view: capture and listeners, with the -O writer. */
+interface LiveSources {
+  names: string[];
+  session: LiveSession | undefined;
+  writer: PcapFileWriter | undefined;
+  hep: HepListener[];
+  tzsp: TzspListener[];
+  /** Packets seen: captured, HEP packets, TZSP frames. */
+  packets(): number;
+  /** Kernel drops (null: not known, or no capture). */
+  drops(): number | null;
+  stop(): Promise<void>;
+}
+
+async function openSources(o: LiveUiModeOptions, engine: Engine, report: (s: string) => void, paused: () => boolean): Promise<LiveSources | string> {
+  let session: LiveSession | undefined;
+  let writer: PcapFileWriter | undefined;
+  const hep: HepListener[] = [];
+  const tzsp: TzspListener[] = [];
+  const closeListeners = async (): Promise<void> => {
+    await Promise.all([...hep.map((l) => l.close()), ...tzsp.map((l) => l.close())]);
+  };
+  if (o.capture !== undefined) {
+    const started = await startLiveSession(o.capture, o.output, engine, { stderr: report }, o.childEnv);
+    if (typeof started === 'string') return started;
+    session = started;
+    writer = started.writer;
+  } else if (o.output !== undefined) {
+    const w = openWriter(o.output, undefined, { stderr: report });
+    if (typeof w === 'string') return w;
+    writer = w;
+  }
+  // Listener frames go to -O and the engine as captured ones do; while paused they are not kept.
+  const feed = (source: number) => (f: Frame): void => {
+    if (paused()) return;
+    writer?.write(f);
+    engine.ingest(f, source);
+  };
+  try {
+    for (const e of o.listeners?.hep ?? []) {
+      const source = engine.addSource(`hep ${formatEndpoint(e)}`);
+      hep.push(await HepListener.open({ endpoint: e, authKey: o.listeners?.authKey, onFrame: feed(source) }));
+    }
+    for (const e of o.listeners?.tzsp ?? []) {
+      const source = engine.addSource(`tzsp ${formatEndpoint(e)}`);
+      tzsp.push(await TzspListener.open({ endpoint: e, onFrame: feed(source) }));
+    }
+  } catch (err) {
+    await closeListeners();
+    await session?.live.stop();
+    writer?.close();
+    return (err as Error).message;
+  }
+  return {
+    names: [...(session?.devices ?? []), ...hep.map((l) => `HEP ${formatEndpoint(l.endpoint)}`), ...tzsp.map((l) => `TZSP ${formatEndpoint(l.endpoint)}`)],
+    session,
+    writer,
+    hep,
+    tzsp,
+    packets: () =>
+      (session !== undefined ? totalStats(session.live.stats).received : 0) +
+      hep.reduce((n, l) => n + l.counters.packets, 0) +
+      tzsp.reduce((n, l) => n + l.counters.frames, 0),
+    drops: () => (session !== undefined ? totalStats(session.live.stats).kernelDrops : null),
+    stop: async () => {
+      await Promise.all([closeListeners(), session?.live.stop().catch(() => undefined)]);
+      writer?.close();
+    },
+  };
+}
+
 /**
- * The full-screen mode on a live capture (`-d`, Online): the capture starts first (an error
- * such as a missing permission is printed plainly), then the list fills as SIP arrives. `p`
- * pauses and resumes the capture; q, SIGTERM, SIGINT and SIGHUP stop the capture process
- * and close the -O file before exit. SIGUSR1 reopens the -O file (rotation).
+ * The full-screen mode on live traffic (Online): `-d` capture and/or `-L`/`--tzsp`
+ * listeners. The sources start first (an error such as a missing permission or a port in
+ * use is printed plainly), then the list fills as SIP arrives. `p` pauses and resumes; q,
+ * SIGTERM, SIGINT and SIGHUP stop the capture process and the listeners and close the -O
+ * file before exit. SIGUSR1 reopens the -O file (rotation).
  */
 export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
   const load: LoadState & { live: LiveHeader } = {
@@ -198,7 +288,7 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
     bytesRead: 0,
     bytesTotal: 0,
     errors: [],
-    live: { devices: o.capture.devices.length > 0 ? o.capture.devices : ['any'], packets: 0, paused: false, output: o.output },
+    live: { devices: [], packets: 0, drops: null, paused: false, output: o.output },
   };
   // Before the screen is up, messages go to standard error; after, to the header's Problems.
   let uiUp = false;
@@ -211,22 +301,25 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
     onUnknownLinkType: (lt) => report(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
   });
   const store = engine.store;
-  const started = await startLiveSession(o.capture, o.output, engine, { stderr: report }, o.childEnv);
-  if (typeof started === 'string') {
-    o.stderr(`sipscope: ${started}\n`);
+  const opened = await openSources(o, engine, report, () => load.live.paused);
+  if (typeof opened === 'string') {
+    o.stderr(`sipscope: ${opened}\n`);
     return 2;
   }
-  const session: LiveSession = started;
-  const { live, writer } = session;
-  load.live.devices = session.devices;
+  const sources = opened;
+  const { session, writer } = sources;
+  load.live.devices = sources.names;
   const bytes = new ByteReader(store);
+  const telephony: UiTelephony = { filter: o.filter, findings: cachedFindings(store, bytes) };
+  (load as LoadState & { telephony?: UiTelephony }).telephony = telephony;
 
   return new Promise<number>((resolve) => {
     const canvas = createBlessedCanvas({});
     uiUp = true;
     let finished = false;
     const headerTimer = setInterval(() => {
-      load.live.packets = totalStats(live.stats).received;
+      load.live.packets = sources.packets();
+      load.live.drops = sources.drops();
     }, LIVE_HEADER_MS);
     const finish = (code: number, message?: string, terminalGone = false): void => {
       if (finished) return;
@@ -242,13 +335,12 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       process.off('uncaughtException', onError);
       if (message !== undefined) o.stderr(message);
       // The capture process delivers its last packets, then the -O file is closed.
-      void live
+      void sources
         .stop()
         .catch(() => undefined)
         .then(() => {
-          writer?.close();
           bytes.close();
-          const fatal = session.fatal();
+          const fatal = session?.fatal();
           if (fatal !== undefined && code === 0) code = 1;
           if (terminalGone) process.exit(code);
           resolve(code);
@@ -267,7 +359,7 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
     process.on('SIGUSR1', onUsr1);
     process.on('uncaughtException', onError);
     // The capture process ended on its own (a fatal error): say so in the header.
-    void live.ended.then(() => {
+    void session?.live.ended.then(() => {
       if (!finished) load.live.state = `Capture stopped${session.fatal() !== undefined ? `: ${session.fatal()}` : ''}`;
     });
 
@@ -280,7 +372,7 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       ...storeAccess(store, bytes, o.invert),
       onPause: () => {
         load.live.paused = !load.live.paused;
-        live.pause(load.live.paused);
+        session?.live.pause(load.live.paused);
       },
       onQuit: () => finish(0),
     });

@@ -72,7 +72,7 @@ export class App {
   private stamp(): string {
     const l = this.o.load;
     const live = liveHeaderOf(l);
-    const liveStamp = live === undefined ? '' : `/${live.packets}/${live.paused ? 1 : 0}/${live.state ?? ''}`;
+    const liveStamp = live === undefined ? '' : `/${live.packets}/${live.drops ?? ''}/${live.paused ? 1 : 0}/${live.state ?? ''}`;
     return `${this.o.store.version}/${l.loading ? 1 : 0}/${l.bytesRead}/${l.errors.length}${liveStamp}`;
   }
 

@@ -28,6 +28,8 @@ export interface LiveHeader {
   devices: string[];
   /** Packets the capture has seen. */
   packets: number;
+  /** Packets the kernel dropped (pcap stats); null when not known. */
+  drops: number | null;
   paused: boolean;
   /** -O file being written. */
   output?: string;
@@ -128,7 +130,7 @@ export class ListWindow implements WindowController {
     const mode =
       live === undefined
         ? `sipscope  Mode: Offline${load.loading ? `  Loading…${progress}` : ''}  File: ${load.files.join(', ')}`
-        : `sipscope  Mode: ${live.paused ? 'Online (Paused)' : 'Online'}${live.state !== undefined ? `  ${live.state}` : ''}  Device: ${live.devices.join(', ')}  Packets: ${live.packets}${live.output !== undefined ? `  Saving to: ${live.output}` : ''}`;
+        : `sipscope  Mode: ${live.paused ? 'Online (Paused)' : 'Online'}${live.state !== undefined ? `  ${live.state}` : ''}  Device: ${live.devices.join(', ')}  Packets: ${live.packets}${live.drops !== null ? `  Drops: ${live.drops}` : ''}${live.output !== undefined ? `  Saving to: ${live.output}` : ''}`;
     const filters: string[] = [`Dialogs: ${this.ctx.store.dialogCount} (${displayed.length} displayed)`];
     if (this.selected.size > 0) filters.push(`Selected: ${this.selected.size}`);
     if (filterActive(this.filter)) filters.push(`Filter: ${describeFilter(this.filter)}`);
