@@ -42,6 +42,10 @@ export function correlationValues(
   names: readonly string[],
 ): { name: string; value: string }[] {
   const out: { name: string; value: string }[] = [];
+  // The engine keeps the first X-Call-ID / X-CID of any message: with only those names, a
+  // dialog without one has nothing to read back (keeps `x` fast on large captures).
+  const defaultsOnly = names.every((n) => /^x-(call-id|cid)$/i.test(n.trim()));
+  if (defaultsOnly && d.xCallId === '') return out;
   const first = d.msgs[0];
   if (first !== undefined) {
     const bytes = read(store.msgBytes(first));
