@@ -22,6 +22,11 @@ test('demo-udp: dialogs, messages, methods, response classes and codes, call sta
   const text = statsLines(s, '6 displayed of 6 dialogs');
   t.is(text[0], 'Counted: 6 displayed of 6 dialogs');
   t.true(text.includes('  486            1'), text.join('\n'));
+  // Wide: responses beside the rest.
+  const wide = statsLines(s, 'all', 100);
+  t.true(wide.length < text.length);
+  t.true(wide.some((l) => /^Dialogs by method +Responses by class$/.test(l)), wide.join('\n'));
+  t.true(wide.some((l) => /^ {2}INVITE +5 +1xx +5$/.test(l)), wide.join('\n'));
 });
 
 test('stats of a subset count only those dialogs', async (t) => {

@@ -8,7 +8,8 @@ import type { UiContext } from './window';
 /** Stats (`i` in the list): counts over the dialogs displayed when it was opened. */
 export class StatsWindow extends TextWindow {
   constructor(ctx: UiContext, dialogs: readonly Dialog[], scope: string) {
-    const lines = statsLines(dialogStats(ctx.store, dialogs), safeText(scope)).map(plain);
-    super(ctx, 'stats', () => 'Stats', () => lines);
+    const stats = dialogStats(ctx.store, dialogs);
+    const scopeText = safeText(scope);
+    super(ctx, 'stats', () => 'Stats', (cols) => statsLines(stats, scopeText, cols).map(plain));
   }
 }

@@ -68,26 +68,45 @@ function ranked<K extends string | number>(m: Map<K, number>): [K, number][] {
 }
 
 /** `  INVITE        5` rows of a section, keys given as they should read. */
-function section(title: string, rows: [string, number][]): string[] {
+function section(title: string, rows: [string, number][], keyWidth: number): string[] {
   if (rows.length === 0) return [];
-  const w = Math.max(8, ...rows.map(([k]) => [...k].length));
+  const w = Math.max(keyWidth, ...rows.map(([k]) => [...k].length));
   return [title, ...rows.map(([k, n]) => `  ${k.padEnd(w)} ${String(n).padStart(7)}`), ''];
 }
 
-/** The stats as text lines; `scope` says which dialogs were counted (filter shown). */
-export function statsLines(s: DialogStats, scope: string): string[] {
-  const lines = [
+/** Gap between the two columns of the wide layout. */
+const GAP = 6;
+
+/**
+ * The stats as text lines; `scope` says which dialogs were counted (filter shown). When
+ * `width` fits them, dialogs and requests go on the left and responses on the right, so the
+ * whole page fits a 24-line terminal more often.
+ */
+export function statsLines(s: DialogStats, scope: string, width = 0): string[] {
+  const head = [
     `Counted: ${scope}`,
     '',
     `Dialogs: ${s.dialogs}   Messages: ${s.messages} (${s.requests} requests, ${s.responses} responses, ${s.retransmissions} retransmissions)`,
     '',
   ];
-  lines.push(...section('Dialogs by method', ranked(s.dialogMethods)));
-  lines.push(...section('Call state (INVITE dialogs)', ranked(s.states)));
-  lines.push(...section('Requests by method', ranked(s.methods)));
+  const dialogMethods = ranked(s.dialogMethods);
+  const states = ranked(s.states);
+  const methods = ranked(s.methods);
+  // Counts of one column line up: keys padded to the longest key of the column.
+  const keyWidth = Math.max(8, ...[...dialogMethods, ...states, ...methods].map(([k]) => [...k].length));
+  const left = [
+    ...section('Dialogs by method', dialogMethods, keyWidth),
+    ...section('Call state (INVITE dialogs)', states, keyWidth),
+    ...section('Requests by method', methods, keyWidth),
+  ];
   const classes = [...s.classes].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  lines.push(...section('Responses by class', classes));
   const codes = [...s.codes].sort((a, b) => a[0] - b[0]).map(([c, n]): [string, number] => [String(c), n]);
-  lines.push(...section('Responses by code', codes));
-  return lines;
+  const right = [...section('Responses by class', classes, 8), ...section('Responses by code', codes, 8)];
+  const leftWidth = left.reduce((n, l) => Math.max(n, [...l].length), 0);
+  const rightWidth = right.reduce((n, l) => Math.max(n, [...l].length), 0);
+  if (width < leftWidth + GAP + rightWidth) return [...head, ...left, ...right];
+  const rows = Math.max(left.length, right.length);
+  const out = [...head];
+  for (let i = 0; i < rows; i++) out.push(`${(left[i] ?? '').padEnd(leftWidth + GAP)}${right[i] ?? ''}`.trimEnd());
+  return out;
 }
