@@ -187,7 +187,7 @@ test('Left and Right scroll a ladder wider than the screen', async (t) => {
       s.send(KEYS.space);
       s.send(KEYS.space);
       s.send(KEYS.enter);
-      const before = await s.waitFor((x) => has('Call flow  2 dialogs')(x) && has('(Right: more columns)')(x), 'a ladder wider than 80 columns');
+      const before = await s.waitFor((x) => has('Call flow  2 dialogs')(x) && has('(Right: more)')(x), 'a ladder wider than 80 columns');
       t.false(has('127.0.0.1:5076')(before), 'the last column is off screen');
       for (let i = 0; i < 5; i++) s.send('\x1b[C');
       const after = await s.waitFor((x) => has('127.0.0.1:5076')(x) && has('scrolled')(x), 'the last column after Right');

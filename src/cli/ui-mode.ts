@@ -301,22 +301,19 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
 
 /** What every UI mode gives the app to read the store: message bytes, the -v rule, saving. */
 function storeAccess(store: DialogStore, bytes: ByteReader, invert: boolean) {
+  const saveAs = (groups: readonly MessageGroup[], format: SaveFormat, file: string, what: string): string => {
+    if (format === 'text') {
+      const r = saveDialogsText(store, bytes, groups, file);
+      return `Saved ${what} (${r.messages} messages, text) to ${file}${r.unreadable > 0 ? `; ${r.unreadable} unreadable messages left out` : ''}`;
+    }
+    const r = saveDialogsPcap(store, bytes, groups, file);
+    const skipped = r.otherLinkType + r.unreadable;
+    return `Saved ${what} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
+  };
   return {
     readBytes: (loc: ByteLocation) => bytes.read(loc),
     matches: (d: Dialog) => (invert ? !d.matched : d.matched),
-    savePcap: (dialogs: Dialog[], file: string) => {
-      const r = saveDialogsPcap(store, bytes, dialogs, file);
-      const skipped = r.otherLinkType + r.unreadable;
-      return `Saved ${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
-    },
-    saveAs: (groups: readonly MessageGroup[], format: SaveFormat, file: string, what: string) => {
-      if (format === 'text') {
-        const r = saveDialogsText(store, bytes, groups, file);
-        return `Saved ${what} (${r.messages} messages, text) to ${file}${r.unreadable > 0 ? `; ${r.unreadable} unreadable messages left out` : ''}`;
-      }
-      const r = saveDialogsPcap(store, bytes, groups, file);
-      const skipped = r.otherLinkType + r.unreadable;
-      return `Saved ${what} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
-    },
+    savePcap: (dialogs: Dialog[], file: string) => saveAs(dialogs, 'pcap', file, `${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'}`),
+    saveAs,
   };
 }

@@ -41,6 +41,8 @@ export class FlowWindow implements WindowController {
   private pageRows = 10;
   /** Row of the message marked for a diff (Space), or undefined. */
   private marked: number | undefined;
+  /** Store generation when the message was marked (compaction renumbers rows: -R). */
+  private markedIn = -1;
   private flow: MultiFlow | undefined;
   private builtFor = '';
   private readonly findingsOf: (d: Dialog) => readonly Finding[];
@@ -112,6 +114,7 @@ export class FlowWindow implements WindowController {
   render(size: Size): Rendered {
     const { cols, rows } = size;
     const flow = this.build();
+    if (this.marked !== undefined && this.markedIn !== this.ctx.store.generation) this.marked = undefined;
     const natural = flow.lines.reduce((n, l) => Math.max(n, [...l].length), [...flow.header].length);
     let left = Math.min(natural + 1, cols);
     if (cols - left - 1 < MIN_PREVIEW) left = Math.max(Math.floor(cols * 0.6), Math.min(natural + 1, cols - MIN_PREVIEW - 1));
@@ -126,7 +129,7 @@ export class FlowWindow implements WindowController {
         : `Call flow  ${safeText(d.from.user || d.from.uri)} -> ${safeText(d.to.user || d.to.uri)}  ${d.isInvite ? d.state : d.method}  Call-ID: ${safeText(d.callId)}`;
     const findings = rows >= 10 && this.dialogs.length === 1 ? this.findingLines() : [];
     const legs = rows >= 10 ? this.legLines() : [];
-    const more = this.shift > 0 ? `  (scrolled ${this.shift} right)` : natural > left ? '  (Right: more columns)' : '';
+    const more = this.shift > 0 ? `  (scrolled ${this.shift} right)` : natural > left ? '  (Right: more)' : '';
     const lines: StyledLine[] = [
       bold(padTo(title + more, cols)),
       ...legs.map((f) => plain(padTo(f, cols))),
@@ -214,8 +217,10 @@ export class FlowWindow implements WindowController {
         break;
       case 'mark-diff':
         if (current === undefined) break;
-        if (this.marked === undefined) this.marked = current.row;
-        else if (this.marked === current.row) this.marked = undefined;
+        if (this.marked === undefined || this.markedIn !== this.ctx.store.generation) {
+          this.marked = current.row;
+          this.markedIn = this.ctx.store.generation;
+        } else if (this.marked === current.row) this.marked = undefined;
         else {
           this.ctx.open(new DiffWindow(this.ctx, this.marked, current.row));
           this.marked = undefined;
