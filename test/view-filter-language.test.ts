@@ -107,6 +107,7 @@ function fakeContext(store: UiContext['store'], bytes: ByteReader, telephony?: o
     readBytes: (loc) => bytes.read(loc),
     matches: () => true,
     savePcap: () => '',
+    saveAs: () => '',
     open: (w) => void stack.push(w),
     close: () => void stack.pop(),
     quit: () => undefined,

@@ -1,6 +1,9 @@
 import { writeFileAtomically } from './atomic-file';
 import { PcapStreamWriter } from '../pcap/writer';
 import type { Dialog } from '../store/dialog';
+
+/** A dialog, or any group of message rows (one message saved from the call flow). */
+export type MessageGroup = Pick<Dialog, 'msgs'>;
 import type { DialogStore } from '../store/store';
 import type { ByteReader } from './byte-reader';
 
@@ -20,7 +23,7 @@ export interface SaveResult {
  * temporary name and renamed, so a failed save never leaves a half file under the name.
  * Throws an Error whose message names the file and the reason when it cannot be written.
  */
-export function saveDialogsPcap(store: DialogStore, bytes: ByteReader, dialogs: Iterable<Dialog>, file: string): SaveResult {
+export function saveDialogsPcap(store: DialogStore, bytes: ByteReader, dialogs: Iterable<MessageGroup>, file: string): SaveResult {
   const rows = new Set<number>();
   for (const d of dialogs) for (const m of d.msgs) for (const f of store.msgFrames(m)) rows.add(f);
   const frames = [...rows].map((r) => ({ row: r, ...store.frame(r) }));

@@ -16,7 +16,7 @@
  * each message, plus an LF first when the message does not end with one.
  */
 import { writeFileAtomically } from './atomic-file';
-import type { Dialog } from '../store/dialog';
+import type { MessageGroup } from './save';
 import type { DialogStore } from '../store/store';
 import type { ByteReader } from './byte-reader';
 
@@ -29,7 +29,7 @@ export interface TextExportResult {
 }
 
 /** Message rows of the dialogs, each once, in capture order (time, then arrival). */
-export function exportRows(store: DialogStore, dialogs: Iterable<Dialog>): number[] {
+export function exportRows(store: DialogStore, dialogs: Iterable<MessageGroup>): number[] {
   const rows = new Set<number>();
   for (const d of dialogs) for (const m of d.msgs) rows.add(m);
   return [...rows].sort((a, b) => store.msgSec(a) - store.msgSec(b) || store.msgNsec(a) - store.msgNsec(b) || a - b);
@@ -54,7 +54,7 @@ export function formatStamp(sec: number, nsec: number): string {
 export function* renderDialogsText(
   store: DialogStore,
   bytes: ByteReader,
-  dialogs: Iterable<Dialog>,
+  dialogs: Iterable<MessageGroup>,
   counts: { messages: number; unreadable: number } = { messages: 0, unreadable: 0 },
 ): Generator<Buffer> {
   for (const row of exportRows(store, dialogs)) {
@@ -76,7 +76,7 @@ export function* renderDialogsText(
  * write never leaves half a file). Throws an Error naming the file and the reason when it
  * cannot be written.
  */
-export function saveDialogsText(store: DialogStore, bytes: ByteReader, dialogs: Iterable<Dialog>, file: string): TextExportResult {
+export function saveDialogsText(store: DialogStore, bytes: ByteReader, dialogs: Iterable<MessageGroup>, file: string): TextExportResult {
   const counts = { messages: 0, unreadable: 0 };
   writeFileAtomically(file, (write) => {
     // Buffers are gathered up to 1 MiB per write.

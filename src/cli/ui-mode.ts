@@ -4,12 +4,13 @@ import * as tty from 'node:tty';
 import { Engine, type EngineOptions } from '../engine/engine';
 import { readInputs, type InputSpec } from '../capture/inputs';
 import { ByteReader } from '../capture/byte-reader';
-import { saveDialogsPcap } from '../capture/save';
+import { saveDialogsPcap, type MessageGroup } from '../capture/save';
+import { saveDialogsText } from '../capture/text-export';
 import type { Dialog } from '../store/dialog';
 import type { ByteLocation, DialogStore } from '../store/store';
 import { App } from '../ui/app';
 import { createBlessedCanvas } from '../ui/blessed-canvas';
-import type { LoadState } from '../ui/window';
+import type { LoadState, SaveFormat } from '../ui/window';
 import { cachedFindings, type UiTelephony } from '../view/dialog-filter';
 import type { LiveHeader } from '../ui/list-window';
 import { totalStats, type LiveCaptureOptions } from '../capture/live';
@@ -29,6 +30,8 @@ export interface UiModeOptions {
   ascii: boolean;
   /** --filter EXPR (already compiled once by the command line): applied in the UI at start. */
   filter?: string;
+  /** Correlation headers for the extended flow (default X-Call-ID, X-CID; a config file may set them). */
+  relatedHeaders?: readonly string[];
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
   stderr: (s: string) => void;
 }
@@ -135,6 +138,7 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
       offset: localOffset,
       ascii: o.ascii,
       ...storeAccess(store, bytes, o.invert),
+      relatedHeaders: o.relatedHeaders,
       onQuit: () => finish(0),
     });
     try {
@@ -188,6 +192,8 @@ export interface LiveUiModeOptions {
   /** --filter EXPR (already checked by the command line): applied at start. */
   filter?: string;
   stderr: (s: string) => void;
+  /** Correlation headers for the extended flow (default X-Call-ID, X-CID). */
+  relatedHeaders?: readonly string[];
   /** Extra environment for the capture process (tests). */
   childEnv?: Record<string, string>;
 }
@@ -370,6 +376,7 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       offset: localOffset,
       ascii: o.ascii,
       ...storeAccess(store, bytes, o.invert),
+      relatedHeaders: o.relatedHeaders,
       onPause: () => {
         load.live.paused = !load.live.paused;
         session?.live.pause(load.live.paused);
@@ -386,13 +393,19 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
 
 /** What every UI mode gives the app to read the store: message bytes, the -v rule, saving. */
 function storeAccess(store: DialogStore, bytes: ByteReader, invert: boolean) {
+  const saveAs = (groups: readonly MessageGroup[], format: SaveFormat, file: string, what: string): string => {
+    if (format === 'text') {
+      const r = saveDialogsText(store, bytes, groups, file);
+      return `Saved ${what} (${r.messages} messages, text) to ${file}${r.unreadable > 0 ? `; ${r.unreadable} unreadable messages left out` : ''}`;
+    }
+    const r = saveDialogsPcap(store, bytes, groups, file);
+    const skipped = r.otherLinkType + r.unreadable;
+    return `Saved ${what} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
+  };
   return {
     readBytes: (loc: ByteLocation) => bytes.read(loc),
     matches: (d: Dialog) => (invert ? !d.matched : d.matched),
-    savePcap: (dialogs: Dialog[], file: string) => {
-      const r = saveDialogsPcap(store, bytes, dialogs, file);
-      const skipped = r.otherLinkType + r.unreadable;
-      return `Saved ${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
-    },
+    savePcap: (dialogs: Dialog[], file: string) => saveAs(dialogs, 'pcap', file, `${dialogs.length} dialog${dialogs.length === 1 ? '' : 's'}`),
+    saveAs,
   };
 }

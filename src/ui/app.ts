@@ -5,7 +5,8 @@ import { actionFor } from './keymap';
 import type { Canvas } from './canvas';
 import { ListWindow, liveHeaderOf } from './list-window';
 import { HelpWindow } from './help-window';
-import type { LoadState, UiContext, WindowController } from './window';
+import type { LoadState, SaveFormat, UiContext, WindowController } from './window';
+import type { MessageGroup } from '../capture/save';
 
 export interface AppOptions {
   store: DialogStore;
@@ -16,6 +17,9 @@ export interface AppOptions {
   readBytes(loc: ByteLocation): Buffer | undefined;
   matches(d: Dialog): boolean;
   savePcap(dialogs: readonly Dialog[], file: string): string;
+  saveAs(groups: readonly MessageGroup[], format: SaveFormat, file: string, what: string): string;
+  /** Correlation headers for the extended flow (default X-Call-ID, X-CID). */
+  relatedHeaders?: readonly string[];
   /** Called once when the user quits. */
   onQuit(): void;
   /** `p` in the list: pause or resume live capture (absent when reading files). */
@@ -44,6 +48,8 @@ export class App {
       readBytes: (loc) => o.readBytes(loc),
       matches: (d) => o.matches(d),
       savePcap: (dialogs, file) => o.savePcap(dialogs, file),
+      saveAs: (groups, format, file, what) => o.saveAs(groups, format, file, what),
+      relatedHeaders: o.relatedHeaders,
       open: (w) => {
         this.stack.push(w);
       },

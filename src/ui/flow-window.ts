@@ -1,5 +1,7 @@
 import type { Dialog } from '../store/dialog';
-import { flowMessages, layoutCallFlow, type CallFlow, type FlowMessage } from '../view/call-flow';
+import { FLOW_MARGIN } from '../view/call-flow';
+import { LEG_MARGIN, legTag, multiFlowOf, type MultiFlow } from '../view/multi-flow';
+import { relatedDialogs } from '../view/related-dialogs';
 import { rawLines } from '../view/raw-view';
 import { scrollTop } from '../view/list-view';
 import { safeText } from '../view/dialog-report';
@@ -9,27 +11,58 @@ import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keyma
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
 import { RawWindow } from './raw-window';
+import { DiffWindow } from './diff-window';
+import { SaveForm } from './save-form';
 
 const MIN_PREVIEW = 30;
 /** Findings lines under the title at most (the rest are counted on the last one). */
 const MAX_FINDING_LINES = 3;
+/** Leg lines under the title at most, when several dialogs share the ladder. */
+const MAX_LEG_LINES = 4;
+/** Cells moved by Left/Right. */
+const SCROLL_STEP = 10;
 
-/** The call flow of one dialog: arrows on the left, the selected message's text on the right. */
+/** A dialog shown with the first one, and why (`selected`, `same X-Call-ID`, ...). */
+export interface ExtraLeg {
+  dialog: Dialog;
+  how: string;
+}
+
+/**
+ * The call flow of one dialog, or one ladder of several (selected dialogs, or a dialog and
+ * its related dialogs): arrows on the left, the selected message's text on the right.
+ */
 export class FlowWindow implements WindowController {
   readonly window = 'flow' as const;
+  status = '';
   private cursor = 0;
   private top = 0;
+  private shift = 0;
   private pageRows = 10;
-  private msgs: FlowMessage[] = [];
-  private flow: CallFlow | undefined;
-  private builtFor = -1;
+  /** Row of the message marked for a diff (Space), or undefined. */
+  private marked: number | undefined;
+  /** Store generation when the message was marked (compaction renumbers rows: -R). */
+  private markedIn = -1;
+  private flow: MultiFlow | undefined;
+  private builtFor = '';
   private readonly findingsOf: (d: Dialog) => readonly Finding[];
+  readonly dialogs: readonly Dialog[];
 
   constructor(
     private readonly ctx: UiContext,
     readonly dialog: Dialog,
+    readonly extra: readonly ExtraLeg[] = [],
   ) {
     this.findingsOf = telephonyOf(ctx.load)?.findings ?? cachedFindings(ctx.store, { read: (loc) => ctx.readBytes(loc) });
+    this.dialogs = [dialog, ...extra.map((e) => e.dialog)];
+  }
+
+  /** The extended flow of a dialog: it and its related dialogs (X-Call-ID, X-CID, numbers). */
+  static extended(ctx: UiContext, d: Dialog): FlowWindow {
+    const related = relatedDialogs(ctx.store, d, ctx.store.dialogList(), (loc) => ctx.readBytes(loc), { relatedHeaders: ctx.relatedHeaders });
+    const w = new FlowWindow(ctx, d, related);
+    if (related.length === 0) w.status = 'No related dialogs found (X-Call-ID, X-CID, or same numbers within 5 s)';
+    return w;
   }
 
   /** The dialog's findings as one line each: `! no-response: INVITE got no response ...`. */
@@ -41,38 +74,72 @@ export class FlowWindow implements WindowController {
     return [...lines.slice(0, MAX_FINDING_LINES - 1), `  (${lines.length - MAX_FINDING_LINES + 1} more findings)`];
   }
 
+  /** One line per leg: `L2 1001 -> 2002  IN CALL  Call-ID: ...  (same X-Call-ID)`. */
+  private legLines(): string[] {
+    if (this.dialogs.length < 2) return [];
+    const lines = this.dialogs.map((d, i) => {
+      const how = i === 0 ? '' : `  (${this.extra[i - 1]?.how ?? ''})`;
+      return safeText(`${legTag(i + 1)}${d.from.user || d.from.uri} -> ${d.to.user || d.to.uri}  ${d.isInvite ? d.state : d.method}  Call-ID: ${d.callId}${how}`);
+    });
+    if (lines.length <= MAX_LEG_LINES) return lines;
+    return [...lines.slice(0, MAX_LEG_LINES - 1), `    (${lines.length - MAX_LEG_LINES + 1} more dialogs)`];
+  }
+
   bindings(): KeyBinding[] {
     return bindingsOf('flow');
   }
 
-  private build(): CallFlow {
+  private build(): MultiFlow {
     // Rebuilt when messages arrive or compaction (-R) renumbered rows.
-    const built = this.dialog.msgs.length * 65536 + (this.ctx.store.generation % 65536);
+    const built = `${this.dialogs.map((d) => d.msgs.length).join(',')}/${this.ctx.store.generation}`;
     if (this.flow === undefined || this.builtFor !== built) {
-      this.msgs = flowMessages(this.ctx.store, this.dialog, (loc) => this.ctx.readBytes(loc));
-      this.flow = layoutCallFlow(this.msgs, { ascii: this.ctx.ascii, offset: this.ctx.offset });
+      this.flow = multiFlowOf(this.ctx.store, this.dialogs, (loc) => this.ctx.readBytes(loc), { ascii: this.ctx.ascii, offset: this.ctx.offset });
       this.builtFor = built;
     }
     return this.flow;
   }
 
+  /** Cells that stay put when scrolling sideways: leg tag and time margin. */
+  private fixedCells(): number {
+    return (this.dialogs.length > 1 ? LEG_MARGIN : 0) + FLOW_MARGIN;
+  }
+
+  private shifted(line: string): string {
+    if (this.shift === 0) return line;
+    const chars = [...line];
+    const fixed = this.fixedCells();
+    return chars.slice(0, fixed).join('') + chars.slice(fixed + this.shift).join('');
+  }
+
   render(size: Size): Rendered {
     const { cols, rows } = size;
     const flow = this.build();
+    if (this.marked !== undefined && this.markedIn !== this.ctx.store.generation) this.marked = undefined;
     const natural = flow.lines.reduce((n, l) => Math.max(n, [...l].length), [...flow.header].length);
     let left = Math.min(natural + 1, cols);
     if (cols - left - 1 < MIN_PREVIEW) left = Math.max(Math.floor(cols * 0.6), Math.min(natural + 1, cols - MIN_PREVIEW - 1));
     const preview = cols - left - 1 >= MIN_PREVIEW ? cols - left - 1 : 0;
     if (preview === 0) left = cols;
+    this.shift = Math.max(0, Math.min(this.shift, natural + 1 - left));
     const sep = this.ctx.ascii ? '|' : '│';
     const d = this.dialog;
-    const title = `Call flow  ${safeText(d.from.user || d.from.uri)} -> ${safeText(d.to.user || d.to.uri)}  ${d.isInvite ? d.state : d.method}  Call-ID: ${safeText(d.callId)}`;
-    const findings = rows >= 10 ? this.findingLines() : [];
-    const lines: StyledLine[] = [bold(padTo(title, cols)), ...findings.map((f) => plain(padTo(f, cols))), plain(padTo(flow.header, cols))];
-    this.pageRows = Math.max(1, rows - 3 - findings.length);
+    const title =
+      this.dialogs.length > 1
+        ? `Call flow  ${this.dialogs.length} dialogs  ${flow.messages.length} messages`
+        : `Call flow  ${safeText(d.from.user || d.from.uri)} -> ${safeText(d.to.user || d.to.uri)}  ${d.isInvite ? d.state : d.method}  Call-ID: ${safeText(d.callId)}`;
+    const findings = rows >= 10 && this.dialogs.length === 1 ? this.findingLines() : [];
+    const legs = rows >= 10 ? this.legLines() : [];
+    const more = this.shift > 0 ? `  (scrolled ${this.shift} right)` : natural > left ? '  (Right: more)' : '';
+    const lines: StyledLine[] = [
+      bold(padTo(title + more, cols)),
+      ...legs.map((f) => plain(padTo(f, cols))),
+      ...findings.map((f) => plain(padTo(f, cols))),
+      plain(padTo(this.shifted(flow.header), cols)),
+    ];
+    this.pageRows = Math.max(1, rows - 3 - findings.length - legs.length);
     this.cursor = Math.max(0, Math.min(this.cursor, flow.lines.length - 1));
     this.top = scrollTop(this.top, this.cursor, this.pageRows, flow.lines.length);
-    const selected = this.msgs[this.cursor];
+    const selected = flow.messages[this.cursor];
     const previewLines =
       preview === 0 || selected === undefined
         ? []
@@ -83,17 +150,39 @@ export class FlowWindow implements WindowController {
     for (let i = 0; i < this.pageRows; i++) {
       const k = this.top + i;
       const arrow = flow.lines[k];
-      const leftText = padTo(arrow ?? '', left);
-      const line: StyledLine = [{ text: leftText, inverse: arrow !== undefined && k === this.cursor }];
+      const isMarked = this.marked !== undefined && flow.messages[k]?.row === this.marked;
+      const leftText = padTo(arrow === undefined ? '' : this.shifted(arrow), left);
+      const line: StyledLine = [{ text: leftText, inverse: arrow !== undefined && k === this.cursor, bold: isMarked }];
       if (preview > 0) line.push({ text: sep + padTo(previewLines[i] ?? '', preview) });
       lines.push(line);
     }
-    lines.push(inverse(padTo(footerHint([['Up/Down', 'Message'], ['Enter', 'Raw message'], ['F6', 'Raw dialog'], ['Esc', 'Back'], ['F1', 'Help']]), cols)));
+    lines.push(inverse(padTo(this.footer(), cols)));
     return { lines };
   }
 
+  private footer(): string {
+    if (this.status !== '') return this.status;
+    if (this.marked !== undefined) return 'Message marked: Space on another message shows the differences (Space again unmarks)';
+    return footerHint([
+      ['Up/Down', 'Message'],
+      ['Enter', 'Raw'],
+      ['Space', 'Diff'],
+      ['x', 'Extended'],
+      ['s', 'Save'],
+      ['Esc', 'Back'],
+      ['F1', 'Help'],
+    ]);
+  }
+
+  text(): boolean {
+    this.status = '';
+    return false;
+  }
+
   action(a: KeyAction): void {
-    const n = this.build().lines.length;
+    const flow = this.build();
+    const n = flow.lines.length;
+    const current = flow.messages[this.cursor];
     switch (a) {
       case 'up':
         this.cursor = Math.max(0, this.cursor - 1);
@@ -113,13 +202,48 @@ export class FlowWindow implements WindowController {
       case 'end':
         this.cursor = Math.max(0, n - 1);
         break;
-      case 'open-raw': {
-        const m = this.msgs[this.cursor];
-        if (m !== undefined) this.ctx.open(RawWindow.ofRows(this.ctx, [m.row], 'Raw message'));
+      case 'scroll-left':
+        this.shift = Math.max(0, this.shift - SCROLL_STEP);
         break;
-      }
+      case 'scroll-right':
+        this.shift += SCROLL_STEP; // bounded at the next render, where the width is known
+        break;
+      case 'open-raw':
+        if (current !== undefined) this.ctx.open(RawWindow.ofRows(this.ctx, [current.row], 'Raw message'));
+        break;
       case 'open-dialog-raw':
-        this.ctx.open(RawWindow.ofDialog(this.ctx, this.dialog));
+        if (this.dialogs.length === 1) this.ctx.open(RawWindow.ofDialog(this.ctx, this.dialog));
+        else this.ctx.open(RawWindow.ofRows(this.ctx, flow.messages.map((m) => m.row), `Raw of ${this.dialogs.length} dialogs`));
+        break;
+      case 'mark-diff':
+        if (current === undefined) break;
+        if (this.marked === undefined || this.markedIn !== this.ctx.store.generation) {
+          this.marked = current.row;
+          this.markedIn = this.ctx.store.generation;
+        } else if (this.marked === current.row) this.marked = undefined;
+        else {
+          this.ctx.open(new DiffWindow(this.ctx, this.marked, current.row));
+          this.marked = undefined;
+        }
+        break;
+      case 'extended-flow':
+        this.ctx.open(FlowWindow.extended(this.ctx, this.dialog));
+        break;
+      case 'save':
+        this.ctx.open(
+          new SaveForm(this, {
+            title: 'Save the message or the dialogs as pcap or text',
+            targets: [
+              { name: 'message', what: () => (current === undefined ? [] : [{ msgs: [current.row] }]), noun: 'message' },
+              { name: 'dialogs', what: () => [...this.dialogs], noun: 'dialog' },
+            ],
+            initial: 0,
+            defaultFile: 'sipscope-message',
+            saveAs: (groups, format, file, what) => this.ctx.saveAs(groups, format, file, what),
+            close: () => this.ctx.close(),
+            ascii: this.ctx.ascii,
+          }),
+        );
         break;
       case 'back':
         this.ctx.close();

@@ -5,7 +5,7 @@
  * 'space', 'S-a' (shift+a), 'C-c', or the character itself ('/', '?').
  */
 
-export type KeyWindow = 'global' | 'list' | 'flow' | 'raw' | 'filter' | 'save' | 'help';
+export type KeyWindow = 'global' | 'list' | 'flow' | 'raw' | 'filter' | 'save' | 'help' | 'stats' | 'diff';
 
 export type KeyAction =
   | 'up'
@@ -31,7 +31,12 @@ export type KeyAction =
   | 'form-prev'
   | 'form-toggle'
   | 'form-apply'
-  | 'form-cancel';
+  | 'form-cancel'
+  | 'extended-flow'
+  | 'stats'
+  | 'mark-diff'
+  | 'scroll-left'
+  | 'scroll-right';
 
 export interface KeyBinding {
   keys: readonly string[];
@@ -50,10 +55,12 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'global', keys: ['f1', 'h', '?'], action: 'help', description: 'help (this window)' },
   { window: 'global', keys: ['escape'], action: 'back', description: 'back to the previous window' },
   { window: 'list', keys: ['q', 'f10'], action: 'quit', description: 'quit' },
-  { window: 'list', keys: ['enter'], action: 'open-flow', description: 'call flow of the dialog' },
+  { window: 'list', keys: ['enter'], action: 'open-flow', description: 'call flow of the dialog, or one flow of all selected dialogs' },
+  { window: 'list', keys: ['f4', 'x'], action: 'extended-flow', description: 'extended flow: the dialog and its related dialogs' },
+  { window: 'list', keys: ['i'], action: 'stats', description: 'stats of the displayed dialogs' },
   { window: 'list', keys: ['f6', 'r'], action: 'open-dialog-raw', description: 'raw text of the dialog' },
   { window: 'list', keys: ['space'], action: 'select', description: 'select or unselect the dialog' },
-  { window: 'list', keys: ['f2', 's'], action: 'save', description: 'save dialogs to a pcap file' },
+  { window: 'list', keys: ['f2', 's'], action: 'save', description: 'save dialogs as pcap or text' },
   { window: 'list', keys: ['f3', '/'], action: 'display-filter', description: 'display filter: narrow the list as you type' },
   { window: 'list', keys: ['f7', 'f'], action: 'filter-window', description: 'filter window: From, To, addresses, payload, methods' },
   { window: 'list', keys: ['S-a'], action: 'autoscroll', description: 'autoscroll to new dialogs on or off' },
@@ -61,8 +68,15 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'list', keys: ['p'], action: 'pause', description: 'pause or resume live capture (-d)' },
   { window: 'flow', keys: ['enter'], action: 'open-raw', description: 'raw text of the selected message' },
   { window: 'flow', keys: ['f6', 'r'], action: 'open-dialog-raw', description: 'raw text of the whole dialog' },
+  { window: 'flow', keys: ['space'], action: 'mark-diff', description: 'mark a message; on a second one, show their differences' },
+  { window: 'flow', keys: ['f4', 'x'], action: 'extended-flow', description: 'extended flow: add the related dialogs' },
+  { window: 'flow', keys: ['f2', 's', 'S-s'], action: 'save', description: 'save the message or the dialogs as pcap or text' },
+  { window: 'flow', keys: ['left'], action: 'scroll-left', description: 'scroll the ladder left (when wider than the screen)' },
+  { window: 'flow', keys: ['right'], action: 'scroll-right', description: 'scroll the ladder right' },
   { window: 'flow', keys: ['q'], action: 'back', description: 'back to the list' },
   { window: 'raw', keys: ['q'], action: 'back', description: 'back' },
+  { window: 'stats', keys: ['q'], action: 'back', description: 'back to the list' },
+  { window: 'diff', keys: ['q'], action: 'back', description: 'back to the call flow' },
   { window: 'filter', keys: ['tab', 'down'], action: 'form-next', description: 'next field' },
   { window: 'filter', keys: ['S-tab', 'up'], action: 'form-prev', description: 'previous field' },
   { window: 'filter', keys: ['space'], action: 'form-toggle', description: 'tick or untick a method (typed text edits a field)' },
@@ -70,7 +84,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'filter', keys: ['escape'], action: 'form-cancel', description: 'close (filters already applied stay)' },
   { window: 'save', keys: ['tab', 'down'], action: 'form-next', description: 'next field' },
   { window: 'save', keys: ['S-tab', 'up'], action: 'form-prev', description: 'previous field' },
-  { window: 'save', keys: ['space'], action: 'form-toggle', description: 'choose all / selected / displayed dialogs' },
+  { window: 'save', keys: ['space'], action: 'form-toggle', description: 'choose the format (pcap, text) and what to save' },
   { window: 'save', keys: ['enter'], action: 'form-apply', description: 'save' },
   { window: 'save', keys: ['escape'], action: 'form-cancel', description: 'close without saving' },
   { window: 'help', keys: ['escape', 'q', 'enter'], action: 'back', description: 'close help' },
@@ -108,6 +122,8 @@ const KEY_LABELS: Readonly<Record<string, string>> = {
   'S-tab': 'Shift+Tab',
   'C-b': 'Ctrl+B',
   'C-f': 'Ctrl+F',
+  left: 'Left',
+  right: 'Right',
 };
 
 /** How a key is written for people: 'F7', 'PgDn', 'A', 'Ctrl+B'. */
@@ -127,9 +143,11 @@ export const WINDOW_TITLES: Readonly<Record<KeyWindow, string>> = {
   filter: 'Filter window (F7)',
   save: 'Save window (F2)',
   help: 'Help',
+  stats: 'Stats (i)',
+  diff: 'Message diff',
 };
 
-const WINDOW_ORDER: readonly KeyWindow[] = ['global', 'list', 'flow', 'raw', 'filter', 'save'];
+const WINDOW_ORDER: readonly KeyWindow[] = ['global', 'list', 'flow', 'raw', 'filter', 'save', 'stats', 'diff'];
 
 /** The help window's text, generated from the keymap. */
 export function helpLines(keymap: readonly KeyBinding[] = KEYMAP): string[] {

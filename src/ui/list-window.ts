@@ -20,6 +20,7 @@ import { FlowWindow } from './flow-window';
 import { RawWindow } from './raw-window';
 import { FilterForm } from './filter-form';
 import { SaveForm } from './save-form';
+import { StatsWindow } from './stats-window';
 
 const HEADER_LINES = 3;
 
@@ -221,8 +222,20 @@ export class ListWindow implements WindowController {
           this.cursor = Math.min(displayed.length - 1, this.cursor + 1);
         }
         break;
-      case 'open-flow':
-        if (current !== undefined) this.ctx.open(new FlowWindow(this.ctx, current));
+      case 'open-flow': {
+        // Two or more selected: one ladder of them all (B2BUA legs), in list order.
+        const chosen = this.selectedDialogs();
+        const first = chosen[0];
+        if (chosen.length >= 2 && first !== undefined) {
+          this.ctx.open(new FlowWindow(this.ctx, first, chosen.slice(1).map((dialog) => ({ dialog, how: 'selected' }))));
+        } else if (current !== undefined) this.ctx.open(new FlowWindow(this.ctx, current));
+        break;
+      }
+      case 'extended-flow':
+        if (current !== undefined) this.ctx.open(FlowWindow.extended(this.ctx, current));
+        break;
+      case 'stats':
+        this.ctx.open(new StatsWindow(this.ctx, this.displayedDialogs(), this.scopeText()));
         break;
       case 'open-dialog-raw':
         if (current !== undefined) this.ctx.open(RawWindow.ofDialog(this.ctx, current));
@@ -236,8 +249,15 @@ export class ListWindow implements WindowController {
       case 'save':
         this.ctx.open(
           new SaveForm(this, {
-            allDialogs: () => [...this.ctx.store.dialogList()],
-            savePcap: (dialogs, file) => this.ctx.savePcap(dialogs, file),
+            title: 'Save dialogs as pcap or text',
+            targets: [
+              { name: 'all', what: () => [...this.ctx.store.dialogList()], noun: 'dialog' },
+              { name: 'selected', what: () => this.selectedDialogs(), noun: 'dialog' },
+              { name: 'displayed', what: () => this.displayedDialogs(), noun: 'dialog' },
+            ],
+            initial: this.selected.size > 0 ? 1 : 0,
+            defaultFile: 'sipscope-save',
+            saveAs: (groups, format, file, what) => this.ctx.saveAs(groups, format, file, what),
             close: () => this.ctx.close(),
             ascii: this.ctx.ascii,
           }),
@@ -260,6 +280,14 @@ export class ListWindow implements WindowController {
       default:
         break;
     }
+  }
+
+  /** What the displayed dialogs are, for the stats window: the filters in force. */
+  private scopeText(): string {
+    const parts = [`${this.displayedDialogs().length} displayed of ${this.ctx.store.dialogCount} dialogs`];
+    if (filterActive(this.filter)) parts.push(`Filter: ${describeFilter(this.filter)}`);
+    if (this.displayFilter !== '') parts.push(describeDisplayFilter(compileDisplayFilter(this.displayFilter)));
+    return parts.join('  ');
   }
 
   /** Dialogs chosen for saving. */

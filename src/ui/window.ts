@@ -1,4 +1,7 @@
 import type { Dialog } from '../store/dialog';
+import type { MessageGroup } from '../capture/save';
+
+export type SaveFormat = 'pcap' | 'text';
 import type { ByteLocation, DialogStore } from '../store/store';
 import type { UtcOffset } from '../view/clock';
 import type { KeyAction, KeyBinding, KeyWindow } from './keymap';
@@ -26,6 +29,13 @@ export interface UiContext {
   matches(d: Dialog): boolean;
   /** Writes dialogs to a pcap file; returns what was done, throws an Error saying why not. */
   savePcap(dialogs: readonly Dialog[], file: string): string;
+  /**
+   * Writes message groups (dialogs, or one message) as pcap or text; `what` names them in
+   * the returned summary (`2 dialogs`, `1 message`). Throws an Error saying why not.
+   */
+  saveAs(groups: readonly MessageGroup[], format: SaveFormat, file: string, what: string): string;
+  /** Correlation headers for the extended flow (X-Call-ID, X-CID unless configured). */
+  readonly relatedHeaders?: readonly string[];
   open(w: WindowController): void;
   close(): void;
   quit(): void;

@@ -69,6 +69,27 @@ export function formatDelta(seconds: number): string {
   return d < 100 ? `+${d.toFixed(6)}` : d < 100000 ? `+${d.toFixed(3)}` : `+${Math.round(d)}`;
 }
 
+/**
+ * An endpoint cut to `width` cells for a column header. A long IPv6 `[addr]:port` keeps its
+ * port and both ends of the address (`[2001:db8:85a3…7334]:5060`) rather than losing the
+ * port; anything else is cut at the end with `~`.
+ */
+export function shortenEndpoint(endpoint: string, width: number, ellipsis = '…'): string {
+  const chars = [...endpoint];
+  if (chars.length <= width) return endpoint;
+  const m = /^\[([^\]]+)\](:\d+)?$/.exec(endpoint);
+  if (m !== null) {
+    const addr = [...(m[1] ?? '')];
+    const port = m[2] ?? '';
+    const room = width - 3 - port.length; // brackets and the ellipsis
+    if (room >= 6) {
+      const head = Math.ceil(room / 2);
+      return `[${addr.slice(0, head).join('')}${ellipsis}${addr.slice(addr.length - (room - head)).join('')}]${port}`;
+    }
+  }
+  return fit(endpoint, width).trimEnd();
+}
+
 /** Endpoints in order of first appearance (source before destination). */
 export function flowColumns(msgs: readonly FlowMessage[]): string[] {
   const seen = new Set<string>();
@@ -109,7 +130,7 @@ export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOption
   // Addresses centred over their column (the first may reach into the margin).
   const headerCells = Array.from({ length: width + cw }, () => ' ');
   columns.forEach((c, i) => {
-    const text = [...fit(safeText(c), cw - 1).trimEnd()];
+    const text = [...shortenEndpoint(safeText(c), cw - 1, options.ascii ? '~' : '…')];
     const start = Math.max(0, centre(i) - Math.floor(text.length / 2));
     text.forEach((ch, k) => (headerCells[start + k] = ch));
   });
