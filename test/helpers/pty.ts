@@ -45,10 +45,15 @@ export const KEYS = {
 } as const;
 
 export function spawnSipscope(args: string[], opts: { cols?: number; rows?: number; env?: NodeJS.ProcessEnv } = {}): ScreenSession {
+  return spawnInTerminal(process.execPath, [sipscopeBin, ...args], opts);
+}
+
+/** Any program in a pseudo-terminal (e.g. `sh -c 'cat f.pcap | sipscope -I -'`). */
+export function spawnInTerminal(file: string, args: string[], opts: { cols?: number; rows?: number; env?: NodeJS.ProcessEnv } = {}): ScreenSession {
   const cols = opts.cols ?? 120;
   const rows = opts.rows ?? 30;
   const term = new Terminal({ cols, rows, allowProposedApi: true });
-  const child = pty.spawn(process.execPath, [sipscopeBin, ...args], {
+  const child = pty.spawn(file, args, {
     name: 'xterm-256color',
     cols,
     rows,
