@@ -128,3 +128,37 @@ liveTest('-L alone opens the full-screen view; a port in use is said plainly bef
   s.send('q');
   t.is(await s.exited(10_000), 0);
 });
+
+liveTest('F2 during live capture saves the dialogs so far while capture goes on', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-ui-live-save-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'all.pcap');
+  const saved = path.join(dir, 'saved.pcap');
+  const [uacPort, uasPort] = await freePorts(2);
+  const s = spawnSipscope(['-d', 'lo', '-O', out, ...`udp and (port ${uacPort} or port ${uasPort})`.split(' ')], { cols: 160, rows: 30 });
+  t.teardown(() => s.kill());
+  await s.waitFor((l) => text(l).includes('Mode: Online'), 'the Online header', 20_000);
+  await sippCalls(uacPort!, uasPort!, 3, 10);
+  await s.waitFor((l) => count(l, 'COMPLETED') === 3, 'three calls', 20_000);
+
+  s.send('\x1bOQ'); // F2
+  await s.waitFor((l) => text(l).includes('Save dialogs'), 'the save window');
+  s.send('\x15'); // Ctrl+U clears the path field
+  s.send(saved);
+  s.send('\r');
+  await s.waitFor((l) => text(l).includes('Saved 3 dialogs'), 'the confirmation');
+  s.send('\x1b');
+  // Capture went on during the save: two more calls arrive.
+  await sippCalls(uacPort!, uasPort!, 2, 10);
+  await s.waitFor((l) => count(l, 'COMPLETED') === 5 && text(l).includes('Dialogs: 5'), 'five calls', 20_000);
+  s.send('q');
+  t.is(await s.exited(10_000), 0);
+
+  const read = async (file: string): Promise<string[]> => {
+    const r = sipscope(['-N', '--json', '-I', file]);
+    t.is(await ended(r, 20_000), 0, r.err());
+    return parseJsonLines(r.out()).dialogs.map((d) => `${String(d.state)} ${String(d.messages)}`);
+  };
+  t.deepEqual(await read(saved), Array(3).fill('COMPLETED 6'));
+  t.deepEqual(await read(out), Array(5).fill('COMPLETED 6'));
+});
