@@ -9,7 +9,7 @@ import { saveDialogsText } from '../capture/text-export';
 import type { Dialog } from '../store/dialog';
 import type { ByteLocation, DialogStore } from '../store/store';
 import { App } from '../ui/app';
-import { createBlessedCanvas } from '../ui/blessed-canvas';
+import { createBlessedCanvas, terminalProblem } from '../ui/blessed-canvas';
 import type { LoadState, SaveFormat } from '../ui/window';
 import { cachedFindings, type UiTelephony } from '../view/dialog-filter';
 import type { LiveHeader } from '../ui/list-window';
@@ -63,6 +63,11 @@ function isGzipFile(file: string): boolean {
  * Resolves with the exit status.
  */
 export function runUiMode(o: UiModeOptions): Promise<number> {
+  const problem = terminalProblem(process.env);
+  if (problem !== undefined) {
+    o.stderr(`sipscope: ${problem}\n`);
+    return Promise.resolve(2);
+  }
   const engine = new Engine(o.engine);
   const store = engine.store;
   const bytes = new ByteReader(store);
@@ -288,6 +293,11 @@ async function openSources(o: LiveUiModeOptions, engine: Engine, report: (s: str
  * file before exit. SIGUSR1 reopens the -O file (rotation).
  */
 export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
+  const problem = terminalProblem(process.env);
+  if (problem !== undefined) {
+    o.stderr(`sipscope: ${problem}\n`);
+    return 2;
+  }
   const load: LoadState & { live: LiveHeader } = {
     files: [],
     loading: false,

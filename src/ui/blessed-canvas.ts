@@ -9,10 +9,11 @@ import type { Canvas, Overlay, Size, StyledLine } from './canvas';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const blessed: any = require('neo-blessed');
 
-function tagged(line: StyledLine): string {
+function tagged(line: StyledLine, colour: boolean): string {
   let out = '';
   for (const s of line) {
     let t: string = blessed.escape(s.text);
+    if (colour && s.fg !== undefined) t = `{${s.fg}-fg}${t}{/${s.fg}-fg}`;
     if (s.bold === true) t = `{bold}${t}{/bold}`;
     if (s.inverse === true) t = `{inverse}${t}{/inverse}`;
     out += t;
@@ -24,6 +25,32 @@ export interface BlessedOptions {
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
   title?: string;
+  /** false: never colour (config file, --no-colour). Default: when the terminal has colours. */
+  colour?: boolean;
+}
+
+/**
+ * Whether to colour: not when asked not to (option, NO_COLOR as no-color.org says), and only
+ * when the terminal's description says it has at least eight colours (so TERM=vt100 or dumb
+ * get bold and inverse only).
+ */
+export function wantsColour(option: boolean | undefined, env: NodeJS.ProcessEnv, terminalColours: number): boolean {
+  if (option === false) return false;
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
+  return terminalColours >= 8;
+}
+
+/**
+ * Why this terminal cannot show the full-screen view, or undefined when it can. A terminal
+ * without cursor addressing (TERM=dumb, or no TERM at all, as under some cron or CI shells)
+ * would get a scrambled screen.
+ */
+export function terminalProblem(env: NodeJS.ProcessEnv): string | undefined {
+  const term = env['TERM'] ?? '';
+  if (term === '' || term === 'dumb' || term === 'unknown') {
+    return `the terminal type ${term === '' ? '(TERM is not set)' : `'${term}'`} cannot show the full-screen view; set TERM (for example TERM=xterm-256color) or add -N to print the dialogs`;
+  }
+  return undefined;
 }
 
 export function createBlessedCanvas(options: BlessedOptions = {}): Canvas {
@@ -38,6 +65,7 @@ export function createBlessedCanvas(options: BlessedOptions = {}): Canvas {
     // Esc alone must arrive as Esc at once, not wait for a sequence.
     ignoreLocked: [],
   });
+  const colour = wantsColour(options.colour, process.env, Number(screen.tput?.colors ?? 0));
   const main: any = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
   const overlay: any = blessed.box({
     parent: screen,
@@ -58,7 +86,7 @@ export function createBlessedCanvas(options: BlessedOptions = {}): Canvas {
     },
     draw(lines: readonly StyledLine[], box?: Overlay): void {
       if (destroyed) return;
-      main.setContent(lines.map(tagged).join('\n'));
+      main.setContent(lines.map((l) => tagged(l, colour)).join('\n'));
       if (box === undefined) {
         overlay.hide();
       } else {
@@ -67,7 +95,7 @@ export function createBlessedCanvas(options: BlessedOptions = {}): Canvas {
         overlay.height = Math.min(rows, box.lines.length);
         overlay.top = Math.max(0, Math.floor((rows - box.lines.length) / 2));
         overlay.left = Math.max(0, Math.floor((cols - box.width) / 2));
-        overlay.setContent(box.lines.map(tagged).join('\n'));
+        overlay.setContent(box.lines.map((l) => tagged(l, colour)).join('\n'));
         overlay.show();
         overlay.setFront();
       }

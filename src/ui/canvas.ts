@@ -3,10 +3,15 @@
  * (testable without a terminal); the neo-blessed adapter only paints them.
  */
 
+/** The eight-colour palette every colour terminal has; dropped where colours are not available. */
+export type Colour = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan';
+
 export interface Segment {
   text: string;
   inverse?: boolean;
   bold?: boolean;
+  /** Foreground colour; the canvas ignores it on terminals without colours (and with NO_COLOR). */
+  fg?: Colour;
 }
 
 export type StyledLine = Segment[];

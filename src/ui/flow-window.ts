@@ -9,6 +9,7 @@ import { cachedFindings, telephonyOf } from '../view/dialog-filter';
 import type { Finding } from '../analysis/findings';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
+import { fitStyled, labelColour, styleSipLines } from './sip-colours';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
 import { RawWindow } from './raw-window';
 import { DiffWindow } from './diff-window';
@@ -147,13 +148,17 @@ export class FlowWindow implements WindowController {
             [{ sec: selected.sec, nsec: selected.nsec, src: selected.src, dst: selected.dst, bytes: this.ctx.readBytes(this.ctx.store.msgBytes(selected.row)) }],
             this.ctx.offset,
           );
+    const previewStyled = styleSipLines(previewLines);
     for (let i = 0; i < this.pageRows; i++) {
       const k = this.top + i;
       const arrow = flow.lines[k];
       const isMarked = this.marked !== undefined && flow.messages[k]?.row === this.marked;
       const leftText = padTo(arrow === undefined ? '' : this.shifted(arrow), left);
-      const line: StyledLine = [{ text: leftText, inverse: arrow !== undefined && k === this.cursor, bold: isMarked }];
-      if (preview > 0) line.push({ text: sep + padTo(previewLines[i] ?? '', preview) });
+      const msg = flow.messages[k];
+      const line: StyledLine = [
+        { text: leftText, inverse: arrow !== undefined && k === this.cursor, bold: isMarked, fg: msg !== undefined && k !== this.cursor ? labelColour(msg.label) : undefined },
+      ];
+      if (preview > 0) line.push({ text: sep }, ...fitStyled(previewStyled[i] ?? [], preview));
       lines.push(line);
     }
     lines.push(inverse(padTo(this.footer(), cols)));

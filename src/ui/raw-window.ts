@@ -2,7 +2,8 @@ import type { Dialog } from '../store/dialog';
 import { rawLines } from '../view/raw-view';
 import { safeText } from '../view/dialog-report';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
-import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
+import { bold, inverse, type Size, type StyledLine } from './canvas';
+import { styleSipLines } from './sip-colours';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
 
 /** Plain text of messages, scrollable, for reading and copying. */
@@ -11,6 +12,7 @@ export class RawWindow implements WindowController {
   private top = 0;
   private pageRows = 10;
   private lines: string[] | undefined;
+  private styled: StyledLine[] | undefined;
 
   private constructor(
     private readonly ctx: UiContext,
@@ -44,10 +46,11 @@ export class RawWindow implements WindowController {
   render(size: Size): Rendered {
     const { cols, rows } = size;
     const text = this.content();
+    this.styled ??= styleSipLines(text);
     this.pageRows = Math.max(1, rows - 2);
     this.top = Math.max(0, Math.min(this.top, text.length - this.pageRows));
     const lines: StyledLine[] = [bold(padTo(this.title, cols))];
-    for (let i = 0; i < this.pageRows; i++) lines.push(plain(text[this.top + i] ?? ''));
+    for (let i = 0; i < this.pageRows; i++) lines.push(this.styled[this.top + i] ?? []);
     const where = text.length > this.pageRows ? `  lines ${this.top + 1}-${Math.min(text.length, this.top + this.pageRows)} of ${text.length}` : '';
     lines.push(inverse(padTo(footerHint([['Up/Down', 'Scroll'], ['Esc', 'Back'], ['F1', 'Help']]) + where, cols)));
     return { lines };

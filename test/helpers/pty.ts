@@ -54,7 +54,7 @@ export function spawnInTerminal(file: string, args: string[], opts: { cols?: num
   const rows = opts.rows ?? 30;
   const term = new Terminal({ cols, rows, allowProposedApi: true });
   const child = pty.spawn(file, args, {
-    name: 'xterm-256color',
+    name: opts.env?.['TERM'] ?? 'xterm-256color', // node-pty sets TERM from this
     cols,
     rows,
     cwd: process.cwd(),
