@@ -12,6 +12,7 @@
  *   once and not written.
  */
 import * as fs from 'node:fs';
+import * as tty from 'node:tty';
 import { PcapStreamWriter } from '../pcap/writer';
 import type { Frame } from '../pcap/types';
 
@@ -73,6 +74,11 @@ export class PcapFileWriter {
       this.ino = fs.fstatSync(this.fd).ino;
     } catch (err) {
       return `cannot write ${this.file}: ${errnoText(err)}; give -O a writable path`;
+    }
+    if (tty.isatty(this.fd)) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+      return `cannot write ${this.file}: it is a terminal, and a pcap file is binary; give -O a file, or a pipe (for example -O /dev/stdout | tshark -r -)`;
     }
     this._files++;
     this.failed = false;

@@ -31,7 +31,8 @@ export function saveDialogsPcap(store: DialogStore, bytes: ByteReader, dialogs: 
   const nanos = frames.some((f) => f.nsec % 1000 !== 0);
 
   const result: SaveResult = { file, packets: 0, otherLinkType: 0, unreadable: 0 };
-  writeFileAtomically(file, (write) => {
+  writeFileAtomically(file, (write, target) => {
+    if (target.terminal) throw new Error('it is a terminal, and a pcap file is binary; save to a file, or pipe it (for example to tshark -r -)');
     const writer = new PcapStreamWriter(write, { nanos, linktype: frames[0]?.linktype });
     writer.start();
     for (const f of frames) {

@@ -16,6 +16,7 @@
  * each message, plus an LF first when the message does not end with one.
  */
 import { writeFileAtomically } from './atomic-file';
+import { safeLine } from '../view/raw-view';
 import type { MessageGroup } from './save';
 import type { DialogStore } from '../store/store';
 import type { ByteReader } from './byte-reader';
@@ -71,6 +72,15 @@ export function* renderDialogsText(
   }
 }
 
+/** Text made safe for display: each line through safeLine, line ends kept as LF. */
+function terminalSafe(chunk: Buffer): string {
+  return chunk
+    .toString('utf8')
+    .split('\n')
+    .map((l) => safeLine(l.endsWith('\r') ? l.slice(0, -1) : l))
+    .join('\n');
+}
+
 /**
  * Writes the export to `file` (through a temporary name, renamed at the end, so a failed
  * write never leaves half a file). Throws an Error naming the file and the reason when it
@@ -78,20 +88,24 @@ export function* renderDialogsText(
  */
 export function saveDialogsText(store: DialogStore, bytes: ByteReader, dialogs: Iterable<MessageGroup>, file: string): TextExportResult {
   const counts = { messages: 0, unreadable: 0 };
-  writeFileAtomically(file, (write) => {
+  writeFileAtomically(file, (write, target) => {
     // Buffers are gathered up to 1 MiB per write.
     let pending: Buffer[] = [];
     let size = 0;
     const flush = (): void => {
       if (size === 0) return;
-      write(Buffer.concat(pending, size));
+      const chunk = Buffer.concat(pending, size);
+      // To a terminal the text is displayed, not kept: captured control characters and escape
+      // sequences are shown escaped (`\x1b`), as in the windows.
+      write(target.terminal ? Buffer.from(terminalSafe(chunk)) : chunk);
       pending = [];
       size = 0;
     };
     for (const b of renderDialogsText(store, bytes, dialogs, counts)) {
       pending.push(b);
       size += b.length;
-      if (size >= 1 << 20) flush();
+      // To a terminal, each message goes out whole (escaping works line by line).
+      if (size >= (target.terminal ? 1 : 1 << 20)) flush();
     }
     flush();
   });
