@@ -14,6 +14,8 @@
  * CPU time of the tool's processes (sipscope: parent and capture child) per second of
  * capture, and peak RSS (VmHWM, summed over those processes).
  *
+ * --buffer MB passes -B to sipscope (sngrep keeps its default 2 MiB).
+ *
  * With --ui both tools run with their full-screen interface open in a pseudo-terminal
  * (160x40, node-pty; the screen is read through @xterm/headless) instead of -N, and quit
  * with `q`; dialogs are then counted by reading each tool's -O file with sipscope, and
@@ -32,16 +34,19 @@ interface Args {
   rates: number[];
   seconds: number;
   ui: boolean;
+  /** -B for sipscope (MiB); sngrep keeps its default, as users run it. */
+  buffer: number | undefined;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { rates: [200, 500, 1000, 2000], seconds: 10, ui: false };
+  const a: Args = { rates: [200, 500, 1000, 2000], seconds: 10, ui: false, buffer: undefined };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
       case '--rates': a.rates = String(v).split(',').map(Number); i++; break;
       case '--seconds': a.seconds = Number(v); i++; break;
       case '--ui': a.ui = true; break;
+      case '--buffer': a.buffer = Number(v); i++; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -144,7 +149,8 @@ function completedIn(file: string): number {
   return parseJsonLines(r.stdout).dialogs.filter((d) => d.state === 'COMPLETED').length;
 }
 
-async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number, dir: string, ui: boolean): Promise<Row> {
+async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number, dir: string, ui: boolean, buffer: number | undefined): Promise<Row> {
+  const bufferArgs = buffer !== undefined ? ['-B', String(buffer)] : [];
   const [uacPort, uasPort] = await freePorts(2);
   const filter = `udp and (port ${uacPort} or port ${uasPort})`;
   const calls = rate * seconds;
@@ -157,10 +163,10 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
   if (ui) {
     screen =
       tool === 'sipscope'
-        ? inPty(process.execPath, [sipscopeBin, '-d', 'lo', '-O', out, ...filter.split(' ')])
+        ? inPty(process.execPath, [sipscopeBin, '-d', 'lo', ...bufferArgs, '-O', out, ...filter.split(' ')])
         : inPty('sngrep', ['-d', 'lo', '-O', out, ...filter.split(' ')]);
   } else if (tool === 'sipscope') {
-    proc = start(process.execPath, [sipscopeBin, '-d', 'lo', '-N', '-q', '--json', '-O', out, ...filter.split(' ')]);
+    proc = start(process.execPath, [sipscopeBin, '-d', 'lo', ...bufferArgs, '-N', '-q', '--json', '-O', out, ...filter.split(' ')]);
   } else {
     proc = start('sngrep', ['-d', 'lo', '-N', '-q', '-O', out, ...filter.split(' ')]);
   }
@@ -237,7 +243,7 @@ async function main(): Promise<void> {
   process.stderr.write(`cpus ${os.cpus().length}, load average ${load} before the run${args.ui ? ', full-screen UI open in a pty' : ', headless (-N)'}\n`);
   for (const rate of args.rates) {
     for (const tool of ['sipscope', 'sngrep'] as const) {
-      const r = await runOne(tool, rate, args.seconds, dir, args.ui);
+      const r = await runOne(tool, rate, args.seconds, dir, args.ui, args.buffer);
       process.stderr.write(`${JSON.stringify(r)}\n`);
       rows.push(r);
     }
