@@ -13,6 +13,8 @@ import { compileCliFilter, runTelephony } from './diagnose';
 import { runLiveUiMode, runUiMode } from './ui-mode';
 import { runListenMode, wantsListenMode } from './listen-mode';
 import { runCaptureMode } from './live-mode';
+import { loadConfig } from '../config/load-config';
+import { formatConfig } from '../config/config';
 
 /** The capture opened when no input is given (recorded by captures/record.sh). */
 export const DEMO_CAPTURE = path.resolve(__dirname, '..', '..', '..', 'captures', 'demo-udp.pcap');
@@ -57,6 +59,18 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     io.stdout(`sipscope ${version}\n`);
     return 0;
   }
+  // The config file (-f FILE, -F none): any bad line stops here, naming file and line.
+  const loaded = loadConfig({ file: o.configFile, none: o.noConfig });
+  if (loaded.errors.length > 0) {
+    for (const e of loaded.errors) io.stderr(`sipscope: ${e}\n`);
+    io.stderr('sipscope: fix the config file, or start with -F to read none\n');
+    return 2;
+  }
+  if (o.dumpConfig) {
+    await io.stdout(formatConfig(loaded.config));
+    return 0;
+  }
+  const config = loaded.config;
   // --filter: compiled once, before any input is read (exit 2 pointing at the offending word).
   const telephonyFilter = compileCliFilter(o.filter);
   if (!telephonyFilter.ok) {
@@ -72,7 +86,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
       splitPositional,
       stdoutIsTty: process.stdout.isTTY === true,
       stderrIsTty: process.stderr.isTTY === true,
-      runLiveUi: (live) => runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', stderr: io.stderr }),
+      runLiveUi: (live) => runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', config, stderr: io.stderr }),
     });
   }
   const split = splitPositional(o.positional);
@@ -116,6 +130,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
         invert: o.invert,
         ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1',
         filter: o.filter,
+        config,
         stdin: io.stdin,
         stderr: io.stderr,
       });

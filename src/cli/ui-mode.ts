@@ -14,6 +14,7 @@ import { cachedFindings, type UiTelephony } from '../view/dialog-filter';
 import type { LiveHeader } from '../ui/list-window';
 import { totalStats, type LiveCaptureOptions } from '../capture/live';
 import { startLiveSession, type LiveSession } from './live-mode';
+import type { SipscopeConfig } from '../config/config';
 
 export interface UiModeOptions {
   inputs: string[];
@@ -24,6 +25,8 @@ export interface UiModeOptions {
   ascii: boolean;
   /** --filter EXPR (already compiled once by the command line): applied in the UI at start. */
   filter?: string;
+  /** Config file settings. */
+  config?: SipscopeConfig;
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
   stderr: (s: string) => void;
 }
@@ -129,6 +132,7 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
       load,
       offset: localOffset,
       ascii: o.ascii,
+      config: o.config,
       ...storeAccess(store, bytes, o.invert),
       onQuit: () => finish(0),
     });
@@ -177,6 +181,7 @@ export interface LiveUiModeOptions {
   output: string | undefined;
   invert: boolean;
   ascii: boolean;
+  config?: SipscopeConfig;
   stderr: (s: string) => void;
   /** Extra environment for the capture process (tests). */
   childEnv?: Record<string, string>;
@@ -277,6 +282,7 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       load,
       offset: localOffset,
       ascii: o.ascii,
+      config: o.config,
       ...storeAccess(store, bytes, o.invert),
       onPause: () => {
         load.live.paused = !load.live.paused;

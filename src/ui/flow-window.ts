@@ -7,6 +7,7 @@ import { cachedFindings, telephonyOf } from '../view/dialog-filter';
 import type { Finding } from '../analysis/findings';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
+import { aliasLookup } from '../view/aliases';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
 import { RawWindow } from './raw-window';
 
@@ -50,7 +51,7 @@ export class FlowWindow implements WindowController {
     const built = this.dialog.msgs.length * 65536 + (this.ctx.store.generation % 65536);
     if (this.flow === undefined || this.builtFor !== built) {
       this.msgs = flowMessages(this.ctx.store, this.dialog, (loc) => this.ctx.readBytes(loc));
-      this.flow = layoutCallFlow(this.msgs, { ascii: this.ctx.ascii, offset: this.ctx.offset });
+      this.flow = layoutCallFlow(this.msgs, { ascii: this.ctx.ascii, offset: this.ctx.offset, alias: aliasLookup(this.ctx.config?.aliases ?? new Map<string, string>()) });
       this.builtFor = built;
     }
     return this.flow;
