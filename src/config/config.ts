@@ -60,6 +60,11 @@ export function isKeyName(key: string): boolean {
   return false;
 }
 
+/** `F10` as the terminal reports it (`f10`); other names as written. */
+function keyName(word: string): string {
+  return /^F\d+$/.test(word) ? word.toLowerCase() : word;
+}
+
 const WINDOWS = Object.keys(WINDOW_TITLES) as KeyWindow[];
 const ACTIONS = [...new Set(KEYMAP.map((b) => b.action))];
 
@@ -136,17 +141,19 @@ function applyLine(c: SipscopeConfig, words: string[]): string | undefined {
     }
     case 'bind': {
       if (args.length < 2 || args.length > 3) return 'bind takes a key, an action and optionally a window (e.g. bind x open-flow list)';
-      const [key, action] = args as [string, string];
-      if (!isKeyName(key)) return `unknown key '${key}' (keys: a character, f1-f12, up, pagedown, enter, escape, space, tab, C-x, S-x, M-x)`;
+      const key = keyName(args[0]!);
+      const action = args[1]!;
+      if (!isKeyName(key)) return `unknown key '${args[0]}' (keys: a character, f1-f12, up, pagedown, enter, escape, space, tab, C-x, S-x, M-x)`;
       if (!ACTIONS.includes(action as KeyAction)) return `unknown action '${action}' (actions: ${ACTIONS.join(' ')})`;
       const w = parseWindow(args[2]);
       return w.error ?? bind(c.keymap, key, action as KeyAction, w.window);
     }
     case 'unbind': {
       if (args.length < 1 || args.length > 2) return 'unbind takes a key and optionally a window (e.g. unbind q list)';
-      if (!isKeyName(args[0]!)) return `unknown key '${args[0]}'`;
+      const key = keyName(args[0]!);
+      if (!isKeyName(key)) return `unknown key '${args[0]}'`;
       const w = parseWindow(args[1]);
-      return w.error ?? unbind(c.keymap, args[0]!, w.window);
+      return w.error ?? unbind(c.keymap, key, w.window);
     }
     default:
       return `unknown directive '${directive}' (directives: columns sort alias related-headers bind unbind)`;

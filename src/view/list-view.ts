@@ -121,8 +121,9 @@ export function listHeader(fitted: readonly FittedColumn[], style: RowStyle = {}
   const cell = (f: FittedColumn): string => {
     const t = title(f.column);
     if (t === f.column.title || [...t].length <= f.width) return fit(t, f.width, f.column.align === 'right' ? 'right' : 'left', style.ellipsis);
+    // Too narrow for the title and the mark: the title is cut, without a cut mark.
     const mark = t.slice(f.column.title.length);
-    return fit(f.column.title, Math.max(0, f.width - 1), 'left', style.ellipsis) + mark;
+    return fit(f.column.title, Math.max(0, f.width - 1), 'left', '') + mark;
   };
   return ' '.repeat(MARK_WIDTH) + fitted.map(cell).join(' ');
 }

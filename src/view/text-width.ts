@@ -126,15 +126,16 @@ export function takeWidth(s: string, width: number): { text: string; width: numb
 
 /**
  * Cuts or pads a string to exactly `width` cells. A cut is marked with `ellipsis` (one
- * cell); a wide character that would straddle the edge is replaced by a space.
+ * cell, or '' for none); a wide character that would straddle the edge is replaced by a space.
  */
 export function fitWidth(s: string, width: number, align: 'left' | 'right' = 'left', ellipsis = '~'): string {
   if (width <= 0) return '';
   const w = displayWidth(s);
   if (w > width) {
-    if (width === 1) return ellipsis;
-    const cut = takeWidth(s, width - 1);
-    return cut.text + ' '.repeat(width - 1 - cut.width) + ellipsis;
+    const mark = Math.min(width, displayWidth(ellipsis));
+    if (mark === width) return ellipsis;
+    const cut = takeWidth(s, width - mark);
+    return cut.text + ' '.repeat(width - mark - cut.width) + ellipsis;
   }
   const padding = ' '.repeat(width - w);
   return align === 'right' ? padding + s : s + padding;
