@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/load-config';
 import { actionFor, helpLines } from '../src/ui/keymap';
 import { aliasLookup } from '../src/view/aliases';
 import { ownCaptures, sipscopeBin } from './helpers/paths';
+import { spawnSipscope } from './helpers/pty';
 
 const GOOD = `# my sipscope
 columns index method from:18 to msgs src dst state hdr:Diversion:24   # trailing comment
@@ -120,9 +121,25 @@ test('the command line: -D prints, a bad line exits 2 naming file and line, -F i
   t.true(dump.stdout.includes('alias 127.0.0.1:5060 uas'));
   t.true(dump.stdout.includes('columns index from to state'));
   t.true(dump.stdout.includes(`files read: ${good}`));
-  const failed = run('-f', bad, '-N', '-I', path.join(ownCaptures, 'demo-udp.pcap'));
+  const failed = run('-f', bad, '-D');
   t.is(failed.status, 2);
   t.true(failed.stderr.includes(`${bad}:2: unknown action 'no-such-action'`), failed.stderr);
-  const ignored = run('-F', '-f', bad, '-N', '-q', '-I', path.join(ownCaptures, 'demo-udp.pcap'));
-  t.is(ignored.status, 0, ignored.stderr);
+  t.is(run('-F', '-f', bad, '-D').status, 0, '-F reads no file');
+  // The config sets up the full-screen interface: headless runs do not read it.
+  const headless = run('-f', bad, '-N', '-q', '-I', path.join(ownCaptures, 'demo-udp.pcap'));
+  t.is(headless.status, 0, headless.stderr);
+});
+
+test('a bad config line stops the full-screen interface before it starts, naming file and line', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-rc-'));
+  const bad = path.join(dir, 'bad.rc');
+  fs.writeFileSync(bad, 'alias 10.0.0.1 sbc\nbind f99 quit\n');
+  const s = spawnSipscope(['-f', bad, '-I', path.join(ownCaptures, 'demo-udp.pcap')], { cols: 100, rows: 10 });
+  try {
+    t.is(await s.exited(), 2);
+    t.true(s.output().includes(`${bad}:2: unknown key 'f99'`), s.output());
+    t.true(s.output().includes('start with -F'));
+  } finally {
+    s.kill();
+  }
 });

@@ -14,7 +14,7 @@ import { runLiveUiMode, runUiMode } from './ui-mode';
 import { runListenMode, wantsListenMode } from './listen-mode';
 import { runCaptureMode } from './live-mode';
 import { loadConfig } from '../config/load-config';
-import { formatConfig } from '../config/config';
+import { defaultConfig, formatConfig } from '../config/config';
 
 /** The capture opened when no input is given (recorded by captures/record.sh). */
 export const DEMO_CAPTURE = path.resolve(__dirname, '..', '..', '..', 'captures', 'demo-udp.pcap');
@@ -59,15 +59,17 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     io.stdout(`sipscope ${version}\n`);
     return 0;
   }
-  // The config file (-f FILE, -F none): any bad line stops here, naming file and line.
-  const loaded = loadConfig({ file: o.configFile, none: o.noConfig });
+  // The config file (-f FILE, -F none) sets up the full-screen interface only: headless runs
+  // (-N, or output not a terminal) do not read it. Any bad line stops here, naming file and line.
+  const wantsUi = !o.noInterface && process.stdout.isTTY === true;
+  const loaded = wantsUi || o.dumpConfig ? loadConfig({ file: o.configFile, none: o.noConfig }) : { config: undefined, errors: [] };
   if (loaded.errors.length > 0) {
     for (const e of loaded.errors) io.stderr(`sipscope: ${e}\n`);
     io.stderr('sipscope: fix the config file, or start with -F to read none\n');
     return 2;
   }
   if (o.dumpConfig) {
-    await io.stdout(formatConfig(loaded.config));
+    await io.stdout(formatConfig(loaded.config ?? defaultConfig()));
     return 0;
   }
   const config = loaded.config;
