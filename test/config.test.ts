@@ -64,9 +64,10 @@ test('bad lines: each reported as FILE:LINE with what is wrong; good lines still
     'colour on',
     'related-headers',
     'alias 10.0.0.9 kept',
+    'sort findings',
   ].join('\n');
   const { config, errors } = parseConfig(text, 'rc');
-  t.is(errors.length, 10);
+  t.is(errors.length, 11);
   t.regex(errors[0]!, /^rc:1: unknown column 'nosuch' \(columns: index method from to .*hdr:NAME/);
   t.regex(errors[1]!, /^rc:2: unknown key 'F99'/);
   t.regex(errors[2]!, /^rc:3: unknown action 'frobnicate' \(actions: up down .*open-flow/);
@@ -77,6 +78,7 @@ test('bad lines: each reported as FILE:LINE with what is wrong; good lines still
   t.regex(errors[7]!, /^rc:8: sort direction must be asc or desc/);
   t.regex(errors[8]!, /^rc:9: unknown directive 'colour'/);
   t.regex(errors[9]!, /^rc:10: related-headers needs/);
+  t.regex(errors[10]!, /^rc:12: the list cannot be sorted by findings/);
   t.is(aliasLookup(config.aliases)('10.0.0.9:5060'), 'kept:5060');
 });
 

@@ -68,6 +68,35 @@ test('F10 opens the columns window: Space hides Method at once, a typed header b
   });
 });
 
+test('in the columns window - and + (or Shift+Down/Up) move a column right and left', async (t) => {
+  /** The shown columns as the window lists them, in order. */
+  const shown = (l: string[]): string => l.map((x) => /\[✔\] (\S+)/.exec(x)?.[1]).filter((x) => x !== undefined).slice(0, 4).join(' ');
+  await withList(['-F', '-I', demo], async (s) => {
+    s.send(F10);
+    await s.waitFor((l) => shown(l) === 'Idx Method From To', 'the columns window');
+    s.send(KEYS.down);
+    s.send('-');
+    await s.waitFor((l) => shown(l) === 'Idx From Method To', 'Method after From');
+    s.send('-');
+    await s.waitFor((l) => shown(l) === 'Idx From To Method', 'Method after To');
+    s.send(KEYS.esc);
+    const list = await s.waitFor((l) => !has('List columns')(l), 'the window closed');
+    t.regex(headerOf(list), /^ +Idx From +To +Method +Msgs/);
+    t.regex(list.find((l) => /^\[ \] +1 /.test(l))!, /^\[ \] +1 3544151500 +3544151502 +INVITE /);
+    // Shift+Up and + move it back; the cursor starts on the first column again.
+    s.send(F10);
+    await s.waitFor(has('List columns'), 'the columns window');
+    for (let i = 0; i < 3; i++) s.send(KEYS.down);
+    s.send('\x1b[1;2A'); // Shift+Up
+    await s.waitFor((l) => shown(l) === 'Idx From Method To', 'Method before To');
+    s.send('+');
+    await s.waitFor((l) => shown(l) === 'Idx Method From To', 'Method second again');
+    s.send(KEYS.esc);
+    const back = await s.waitFor((l) => !has('List columns')(l), 'the window closed');
+    t.regex(headerOf(back), /^ +Idx Method +From +To +Msgs/);
+  });
+});
+
 test('F10 no longer quits the list; q still does', async (t) => {
   const s = spawnSipscope(['-F', '-I', demo], { cols: 80, rows: 24 });
   try {

@@ -121,6 +121,7 @@ function applyLine(c: SipscopeConfig, words: string[]): string | undefined {
       if (args.length < 1 || args.length > 2) return 'sort takes a column and optionally asc or desc (e.g. sort start desc)';
       const col = columnById(args[0]!);
       if (typeof col === 'string') return col;
+      if (col.sortable === false) return `the list cannot be sorted by ${col.id} (it is computed only for the rows on screen)`;
       const dir = (args[1] ?? 'asc').toLowerCase();
       if (dir !== 'asc' && dir !== 'desc') return `sort direction must be asc or desc, not '${args[1]}'`;
       c.sort = { id: col.id, descending: dir === 'desc' };

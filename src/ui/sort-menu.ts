@@ -7,7 +7,7 @@ import { padTo, type Rendered, type WindowController } from './window';
 
 /** What the sort menu needs of the list. */
 export interface SortTarget {
-  columns: ListColumn[];
+  readonly columns: readonly ListColumn[];
   sort: SortMark | undefined;
   setSort(sort: SortMark): void;
   render(size: Size): Rendered;
@@ -28,7 +28,7 @@ export class SortMenu implements WindowController {
     private readonly target: SortTarget,
     private readonly closeWindow: () => void,
   ) {
-    const current = target.columns.findIndex((c) => c.id === (target.sort?.id ?? 'index'));
+    const current = this.columns.findIndex((c) => c.id === (target.sort?.id ?? 'index'));
     this.cursor = Math.max(0, current);
   }
 
@@ -36,10 +36,15 @@ export class SortMenu implements WindowController {
     return bindingsOf('sort');
   }
 
+  /** The list's columns that can be sorted by. */
+  private get columns(): ListColumn[] {
+    return this.target.columns.filter((c) => c.sortable !== false);
+  }
+
   render(size: Size): Rendered {
     const under = this.target.render(size);
     const width = Math.min(size.cols, WIDTH);
-    const cols = this.target.columns;
+    const cols = this.columns;
     const room = Math.max(3, size.rows - 6);
     if (this.cursor < this.top) this.top = this.cursor;
     if (this.cursor >= this.top + room) this.top = this.cursor - room + 1;
@@ -54,7 +59,7 @@ export class SortMenu implements WindowController {
   }
 
   action(a: KeyAction): void {
-    const n = this.target.columns.length;
+    const n = this.columns.length;
     switch (a) {
       case 'up':
         this.cursor = Math.max(0, this.cursor - 1);
@@ -69,7 +74,7 @@ export class SortMenu implements WindowController {
         this.cursor = n - 1;
         break;
       case 'form-apply': {
-        const c = this.target.columns[this.cursor];
+        const c = this.columns[this.cursor];
         if (c !== undefined) this.target.setSort({ id: c.id, descending: this.target.sort?.descending ?? false });
         this.closeWindow();
         break;

@@ -40,6 +40,8 @@ export interface ListColumn {
   value: (d: Dialog, src: CellSource) => string;
   /** Sort key when the text does not sort right (numbers, times). */
   sortKey?: (d: Dialog, src: CellSource) => number;
+  /** False for a column computed only for the rows on screen (findings): not offered for sorting. */
+  sortable?: boolean;
 }
 
 const firstTime = (d: Dialog, s: CellSource): number => (d.msgs[0] === undefined ? 0 : s.store.msgTime(d.msgs[0]));
@@ -80,7 +82,7 @@ export const COLUMN_CATALOG: readonly ListColumn[] = [
   { id: 'dst', title: 'Destination', min: 14, pref: 21, flex: 1, drop: 4, about: 'destination of the first message', value: (d, s) => endpoint(d.dst, s) },
   // state
   { id: 'state', title: 'State', min: 10, pref: 10, flex: 0, drop: 0, about: 'call state (INVITE dialogs)', value: (d) => (d.isInvite ? d.state : '') },
-  { id: 'findings', title: 'Findings', min: 10, pref: 16, flex: 1, drop: 3, about: 'problems found', value: (_d, s) => (s.findings === undefined ? '' : [...new Set(s.findings)].join(',')) },
+  { id: 'findings', title: 'Findings', min: 10, pref: 16, flex: 1, drop: 3, about: 'problems found', sortable: false, value: (_d, s) => (s.findings === undefined ? '' : [...new Set(s.findings)].join(',')) },
   // time
   { id: 'start', title: 'Start', min: 8, pref: 8, flex: 0, drop: 3, about: 'time of the first message', value: (d, s) => (d.msgs[0] === undefined ? '' : formatClockSeconds(s.store.msgSec(d.msgs[0]), s.offset)), sortKey: firstTime },
   // date
