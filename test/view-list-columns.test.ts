@@ -108,6 +108,9 @@ test('custom columns fit 80 and 120 columns exactly; a fixed width is kept', (t)
   }
   const fixed = fitColumns(120, [columnById('index') as ListColumn, columnById('from', 12) as ListColumn, columnById('to') as ListColumn]);
   t.is(fixed[1]!.width, 12);
+  // All widths fixed: the last column takes what is left of the line.
+  const allFixed = fitColumns(100, [columnById('index', 5) as ListColumn, columnById('from', 12) as ListColumn, columnById('state', 10) as ListColumn]);
+  t.deepEqual(allFixed.map((f) => f.width), [5, 12, 100 - MARK_WIDTH - 5 - 12 - 2]);
 });
 
 test('rows with Chinese and combining-accent names stay aligned; the header carries the sort mark', async (t) => {

@@ -59,6 +59,9 @@ export function fitColumns(width: number, columns: readonly ListColumn[] = LIST_
         given = spare;
       }
     }
+  } else if (spare > 0 && kept.length > 0) {
+    // Every column has a fixed width (config): the last one takes the rest, as in sngrep.
+    widths[kept.length - 1]! += spare;
   } else if (spare < 0) {
     // Shrink flexible, then all columns, toward their minimum, one cell at a time.
     for (let pass = 0; pass < 2 && spare < 0; pass++) {
