@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { configColumns, defaultConfig, formatConfig, isKeyName, parseConfig } from '../src/config/config';
+import { cellColour, configColumns, defaultConfig, formatConfig, isKeyName, parseConfig } from '../src/config/config';
 import { loadConfig } from '../src/config/load-config';
 import { actionFor, helpLines } from '../src/ui/keymap';
 import { aliasLookup } from '../src/view/aliases';
@@ -61,13 +61,15 @@ test('bad lines: each reported as FILE:LINE with what is wrong; good lines still
     'alias 10.0.0.1',
     'alias example.com pbx',
     'sort start sideways',
-    'colour on',
+    'colors on',
     'related-headers',
     'alias 10.0.0.9 kept',
     'sort findings',
+    'color busy mauve',
+    'color ringing red',
   ].join('\n');
   const { config, errors } = parseConfig(text, 'rc');
-  t.is(errors.length, 11);
+  t.is(errors.length, 13);
   t.regex(errors[0]!, /^rc:1: unknown column 'nosuch' \(columns: index method from to .*hdr:NAME/);
   t.regex(errors[1]!, /^rc:2: unknown key 'F99'/);
   t.regex(errors[2]!, /^rc:3: unknown action 'frobnicate' \(actions: up down .*open-flow/);
@@ -76,10 +78,27 @@ test('bad lines: each reported as FILE:LINE with what is wrong; good lines still
   t.regex(errors[5]!, /^rc:6: alias takes an address/);
   t.regex(errors[6]!, /^rc:7: 'example.com' is not an IP address/);
   t.regex(errors[7]!, /^rc:8: sort direction must be asc or desc/);
-  t.regex(errors[8]!, /^rc:9: unknown directive 'colour'/);
+  t.regex(errors[8]!, /^rc:9: unknown directive 'colors'/);
   t.regex(errors[9]!, /^rc:10: related-headers needs/);
   t.regex(errors[10]!, /^rc:12: the list cannot be sorted by findings/);
+  t.regex(errors[11]!, /^rc:13: unknown colour 'mauve' \(colours: black red green/);
+  t.regex(errors[12]!, /^rc:14: cannot colour 'ringing' \(colours apply to: call-setup in-call/);
   t.is(aliasLookup(config.aliases)('10.0.0.9:5060'), 'kept:5060');
+});
+
+test('colours: on by default with a colour per call state; named colours, none, and off', (t) => {
+  const on = cellColour(defaultConfig())!;
+  t.is(on('state', 'BUSY'), 'yellow');
+  t.is(on('state', 'CALL SETUP'), 'cyan');
+  t.is(on('state', 'COMPLETED'), 'green');
+  t.is(on('findings', 'busy'), 'red');
+  t.is(on('from', '3544151500'), undefined);
+  const { config, errors } = parseConfig('color busy blue\ncolor completed none\n', 'rc');
+  t.deepEqual(errors, []);
+  const custom = cellColour(config)!;
+  t.is(custom('state', 'BUSY'), 'blue');
+  t.is(custom('state', 'COMPLETED'), undefined);
+  t.is(cellColour(parseConfig('color off\n', 'rc').config), undefined);
 });
 
 test('key names are the ones the terminal reports', (t) => {

@@ -164,6 +164,22 @@ test('a config file via -f: columns, a header column, sort, and aliases in the l
   });
 });
 
+test('State cells are coloured by call state; the config changes a colour or turns colours off', async (t) => {
+  /** The colour digit (SGR 30-37) the BUSY cell is drawn with, or undefined when uncoloured. */
+  const busyColour = (raw: string): string | undefined => /\x1b\[(?:\d+;)*3(\d)m(?:\x1b\[\d*C)?BUSY/.exec(raw)?.[1];
+  const screens: [string[], string | undefined][] = [
+    [['-F'], '3'],
+    [['-f', rcFile('color busy blue\n')], '4'],
+    [['-f', rcFile('color off\n')], undefined],
+  ];
+  for (const [args, want] of screens) {
+    await withList([...args, '-I', demo], async (s) => {
+      await s.waitFor(has('BUSY'), 'the busy call');
+      t.is(busyColour(s.output()), want, args.join(' '));
+    });
+  }
+});
+
 test('wide display names keep the columns aligned at 80x24', async (t) => {
   const rc = rcFile('columns index fromname toname from state\n');
   await withList(['-f', rc, '-I', wideNamesCapture()], async (s) => {

@@ -1,6 +1,8 @@
 import { KEYMAP, WINDOW_TITLES, type KeyAction, type KeyBinding, type KeyWindow } from '../ui/keymap';
 import { columnById, DEFAULT_COLUMN_IDS, type ListColumn } from '../view/list-columns';
 import { aliasKey } from '../view/aliases';
+import { CALL_STATES } from '../store/dialog';
+import { TERMINAL_COLOURS } from '../ui/canvas';
 
 /**
  * The config file (~/.sipscoperc, /etc/sipscoperc, or -f FILE): one directive a line, words
@@ -10,6 +12,7 @@ import { aliasKey } from '../view/aliases';
  *   sort start desc
  *   alias 10.0.0.1 sbc
  *   alias 10.0.0.1:5060 sbc-sip
+ *   color on | off, color busy yellow (a call state or findings, and a colour)
  *   related-headers X-Call-ID X-CID
  *   bind KEY ACTION [WINDOW]
  *   unbind KEY [WINDOW]
@@ -33,6 +36,30 @@ export interface SipscopeConfig {
   relatedHeaders: string[];
   /** The effective key bindings (KEYMAP with bind/unbind applied). */
   keymap: KeyBinding[];
+  /** Cell colours in the list (config `color`): on or off, and a colour per call state and for findings. */
+  colours: { enabled: boolean; map: Map<string, string> };
+}
+
+/** What `color NAME COLOUR` may name: the call states (as `busy`, `call-setup`) and `findings`. */
+export const COLOUR_TARGETS: readonly string[] = [...CALL_STATES.map((st) => st.toLowerCase().replace(' ', '-')), 'findings'];
+
+/** The default colours: answered green, failed red, busy and cancelled yellow, ringing cyan. */
+export const DEFAULT_COLOURS: readonly (readonly [string, string])[] = [
+  ['call-setup', 'cyan'],
+  ['in-call', 'green'],
+  ['cancelled', 'yellow'],
+  ['rejected', 'red'],
+  ['busy', 'yellow'],
+  ['diverted', 'magenta'],
+  ['completed', 'green'],
+  ['findings', 'red'],
+];
+
+/** The list's cell colours from the config (undefined with `color off`). */
+export function cellColour(config: SipscopeConfig): ((columnId: string, cell: string) => string | undefined) | undefined {
+  if (!config.colours.enabled) return undefined;
+  const map = config.colours.map;
+  return (id, cell) => (id === 'state' ? map.get(cell.toLowerCase().replace(' ', '-')) : id === 'findings' ? map.get('findings') : undefined);
 }
 
 export const DEFAULT_RELATED_HEADERS: readonly string[] = ['X-Call-ID', 'X-CID'];
@@ -43,6 +70,7 @@ export function defaultConfig(): SipscopeConfig {
     aliases: new Map(),
     relatedHeaders: [...DEFAULT_RELATED_HEADERS],
     keymap: KEYMAP.map((b) => ({ ...b, keys: [...b.keys] })),
+    colours: { enabled: true, map: new Map(DEFAULT_COLOURS) },
   };
 }
 
@@ -134,6 +162,21 @@ function applyLine(c: SipscopeConfig, words: string[]): string | undefined {
       c.aliases.set(aliasKey(addr), name);
       return undefined;
     }
+    case 'color':
+    case 'colour': {
+      const [a, b] = args;
+      if (args.length === 1 && (a === 'on' || a === 'off')) {
+        c.colours.enabled = a === 'on';
+        return undefined;
+      }
+      if (args.length !== 2) return 'color takes on, off, or a state (or findings) and a colour (e.g. color busy yellow)';
+      if (!COLOUR_TARGETS.includes(a!.toLowerCase())) return `cannot colour '${a}' (colours apply to: ${COLOUR_TARGETS.join(' ')})`;
+      const colour = b!.toLowerCase();
+      if (colour !== 'none' && !TERMINAL_COLOURS.includes(colour)) return `unknown colour '${b}' (colours: ${TERMINAL_COLOURS.join(' ')} none)`;
+      if (colour === 'none') c.colours.map.delete(a!.toLowerCase());
+      else c.colours.map.set(a!.toLowerCase(), colour);
+      return undefined;
+    }
     case 'related-headers': {
       if (args.length === 0) return 'related-headers needs at least one header name (e.g. related-headers X-Call-ID X-CID)';
       for (const h of args) if (typeof columnById(`hdr:${h}`) === 'string') return `'${h}' is not a header name`;
@@ -157,7 +200,7 @@ function applyLine(c: SipscopeConfig, words: string[]): string | undefined {
       return w.error ?? unbind(c.keymap, key, w.window);
     }
     default:
-      return `unknown directive '${directive}' (directives: columns sort alias related-headers bind unbind)`;
+      return `unknown directive '${directive}' (directives: columns sort alias color related-headers bind unbind)`;
   }
 }
 
@@ -190,6 +233,8 @@ export function formatConfig(config: SipscopeConfig): string {
   lines.push(`columns ${cols.map((c) => (c.width === undefined ? c.id : `${c.id}:${c.width}`)).join(' ')}`);
   if (config.sort !== undefined) lines.push(`sort ${config.sort.id} ${config.sort.descending ? 'desc' : 'asc'}`);
   for (const [addr, name] of config.aliases) lines.push(`alias ${addr} ${name}`);
+  lines.push(`color ${config.colours.enabled ? 'on' : 'off'}`);
+  for (const target of COLOUR_TARGETS) lines.push(`color ${target} ${config.colours.map.get(target) ?? 'none'}`);
   lines.push(`related-headers ${config.relatedHeaders.join(' ')}`);
   // Key bindings that differ from the defaults: unbinds first, since a bind takes its key
   // from the window's other bindings anyway.

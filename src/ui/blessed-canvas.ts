@@ -3,7 +3,7 @@
  * The thin typed adapter over neo-blessed: the only file that touches it (untyped, hence
  * the `any` kept inside). One full-screen box for the window, one box for overlays.
  */
-import type { Canvas, Overlay, Size, StyledLine } from './canvas';
+import { TERMINAL_COLOURS, type Canvas, type Overlay, type Size, type StyledLine } from './canvas';
 
 // neo-blessed ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -14,6 +14,7 @@ function tagged(line: StyledLine): string {
   for (const s of line) {
     let t: string = blessed.escape(s.text);
     if (s.bold === true) t = `{bold}${t}{/bold}`;
+    if (s.fg !== undefined && TERMINAL_COLOURS.includes(s.fg)) t = `{${s.fg}-fg}${t}{/${s.fg}-fg}`;
     if (s.inverse === true) t = `{inverse}${t}{/inverse}`;
     out += t;
   }

@@ -7,7 +7,12 @@ export interface Segment {
   text: string;
   inverse?: boolean;
   bold?: boolean;
+  /** Foreground colour: one of the eight terminal colours (see TERMINAL_COLOURS). */
+  fg?: string;
 }
+
+/** Colour names a Segment may carry. */
+export const TERMINAL_COLOURS: readonly string[] = ['black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'];
 
 export type StyledLine = Segment[];
 

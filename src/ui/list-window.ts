@@ -3,7 +3,8 @@ import { fitColumns, findingsCellText, listSlice, scrollTop, type SortMark } fro
 import { columnById, columnCells, firstHeaderValue, type CellSource, type ListColumn } from '../view/list-columns';
 import { sortDialogs } from '../view/list-sort';
 import { aliasLookup } from '../view/aliases';
-import { configColumns, defaultConfig } from '../config/config';
+import { cellColour, configColumns, defaultConfig } from '../config/config';
+import { displayWidth } from '../view/text-width';
 import { ColumnsWindow } from './columns-window';
 import { SortMenu } from './sort-menu';
 import {
@@ -70,6 +71,8 @@ export class ListWindow implements WindowController {
   /** Sort column and direction; undefined: dialog-number order. */
   sort: SortMark | undefined;
   private readonly cellSource: CellSource;
+  /** Colours of State and Findings cells (config `color`); undefined: none. */
+  private readonly colour: ReturnType<typeof cellColour>;
   private readonly texts = new WeakMap<Dialog, { n: number; texts: string[] }>();
 
   /** Findings of a dialog (cached per dialog and store version), for the column and `finding`. */
@@ -87,6 +90,7 @@ export class ListWindow implements WindowController {
     const config = ctx.config ?? defaultConfig();
     this.columns = configColumns(config);
     this.sort = config.sort;
+    this.colour = cellColour(config);
     this.cellSource = {
       store: ctx.store,
       offset: ctx.offset,
@@ -194,7 +198,7 @@ export class ListWindow implements WindowController {
     this.top = scrollTop(this.top, this.cursor, this.pageRows, displayed.length);
     // Findings only for the rows on screen, and only when the column fits.
     const findingsCell = fitColumns(cols, this.columns).find((f) => f.column.id === 'findings')?.cell;
-    const style = { ellipsis: this.ctx.ascii ? '~' : '…', ascii: this.ctx.ascii, sort: this.sort };
+    const style = { ellipsis: this.ctx.ascii ? '~' : '…', ascii: this.ctx.ascii, sort: this.sort, colour: this.colour };
     const slice = listSlice(
       displayed,
       this.top,
@@ -213,8 +217,17 @@ export class ListWindow implements WindowController {
     );
     lines.push(inverse(padTo(slice.header, cols)));
     slice.rows.forEach((row, i) => {
-      const text = padTo(row, cols);
-      lines.push(this.top + i === this.cursor ? inverse(text) : plain(text));
+      const cursor = this.top + i === this.cursor;
+      const parts = slice.parts?.[i];
+      const w = displayWidth(row);
+      if (parts === undefined || parts.length === 1 || w > cols) {
+        const text = padTo(row, cols);
+        lines.push(cursor ? inverse(text) : plain(text));
+        return;
+      }
+      const line: StyledLine = parts.map((p) => ({ text: p.text, ...(p.fg === undefined ? {} : { fg: p.fg }), ...(cursor ? { inverse: true } : {}) }));
+      line.push({ text: ' '.repeat(cols - w), ...(cursor ? { inverse: true } : {}) });
+      lines.push(line);
     });
     while (lines.length < rows - FOOTER_LINES) lines.push(plain(''));
     lines.push(inverse(padTo(this.footer(cols), cols)));

@@ -110,6 +110,8 @@ export function sortMarkText(descending: boolean, ascii: boolean): string {
 }
 
 export interface RowStyle {
+  /** Colours cells (config `color`); rows then come in parts too. */
+  colour?: CellColour;
   /** Marks a cut cell: `~` (ASCII) or `…`. */
   ellipsis?: string;
   sort?: SortMark;
@@ -131,15 +133,48 @@ export function listHeader(fitted: readonly FittedColumn[], style: RowStyle = {}
   return ' '.repeat(MARK_WIDTH) + fitted.map(cell).join(' ');
 }
 
+/** A piece of a row, with the colour of its cell when it has one. */
+export interface RowPart {
+  text: string;
+  fg?: string;
+}
+
+/** The colour of a cell ('' or undefined: none), by column id and cell text. */
+export type CellColour = (columnId: string, cell: string) => string | undefined;
+
+/** One row from its cells, in parts: text between coloured cells, and the coloured cells. */
+export function rowParts(cells: readonly string[], fitted: readonly FittedColumn[], selected: boolean, ellipsis?: string, colour?: CellColour): RowPart[] {
+  const parts: RowPart[] = [{ text: selected ? '[*] ' : '[ ] ' }];
+  fitted.forEach((f, i) => {
+    const cell = cells[f.cell] ?? '';
+    const text = fit(cell, f.width, f.column.align === 'right' ? 'right' : 'left', ellipsis);
+    const fg = colour?.(f.column.id, cell);
+    const last = parts[parts.length - 1]!;
+    const sep = i === 0 ? '' : ' ';
+    if (fg === undefined || fg === '' || cell === '') {
+      if (last.fg === undefined) last.text += sep + text;
+      else parts.push({ text: sep + text });
+    } else {
+      if (sep !== '') {
+        if (last.fg === undefined) last.text += sep;
+        else parts.push({ text: sep });
+      }
+      parts.push({ text, fg });
+    }
+  });
+  return parts;
+}
+
 /** One row from its cells. */
 export function formatRow(cells: readonly string[], fitted: readonly FittedColumn[], selected: boolean, ellipsis?: string): string {
-  const mark = selected ? '[*] ' : '[ ] ';
-  return mark + fitted.map((f) => fit(cells[f.cell] ?? '', f.width, f.column.align === 'right' ? 'right' : 'left', ellipsis)).join(' ');
+  return rowParts(cells, fitted, selected, ellipsis).map((p) => p.text).join('');
 }
 
 export interface ListSlice {
   header: string;
   rows: string[];
+  /** The rows in parts, when a cell colour was given (style.colour). */
+  parts?: RowPart[][];
 }
 
 /**
@@ -158,12 +193,15 @@ export function listSlice(
 ): ListSlice {
   const fitted = fitColumns(width, columns);
   const rows: string[] = [];
+  const parts: RowPart[][] = [];
   const end = Math.min(displayed.length, Math.max(0, top) + Math.max(0, height));
   for (let i = Math.max(0, top); i < end; i++) {
     const d = displayed[i]!;
-    rows.push(formatRow(cells(d), fitted, isSelected(d), style.ellipsis));
+    const p = rowParts(cells(d), fitted, isSelected(d), style.ellipsis, style.colour);
+    rows.push(p.map((x) => x.text).join(''));
+    parts.push(p);
   }
-  return { header: listHeader(fitted, style), rows };
+  return { header: listHeader(fitted, style), rows, ...(style.colour === undefined ? {} : { parts }) };
 }
 
 /** Keeps a cursor visible: the new top line of a window of `height` rows. */
