@@ -9,7 +9,7 @@ import { UTC } from '../src/view/clock';
 import { charWidth, displayWidth, fitWidth, padWidth } from '../src/view/text-width';
 import { COLUMN_CATALOG, columnById, columnCells, firstHeaderValue, type CellSource, type ListColumn } from '../src/view/list-columns';
 import { fitColumns, listSlice, MARK_WIDTH } from '../src/view/list-view';
-import { sortDialogs } from '../src/view/list-sort';
+import { mergeSorted, sortDialogs } from '../src/view/list-sort';
 import { aliasLookup } from '../src/view/aliases';
 import { layoutCallFlow, type FlowMessage } from '../src/view/call-flow';
 import { runEngine } from './helpers/run-engine';
@@ -177,6 +177,31 @@ test('sorting 100,000 dialogs computes each key once', (t) => {
     const b = sorted[i]!;
     t.true(a.msgs.length > b.msgs.length || (a.msgs.length === b.msgs.length && a.index < b.index));
     if (t.passed === false) break;
+  }
+});
+
+test('live capture: merging new dialogs into the sorted list gives the order a full sort gives', (t) => {
+  // A deterministic pseudo-random sequence (no Math.random: the test is repeatable).
+  let seed = 12345;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const all = Array.from({ length: 3000 }, (_, i) => {
+    const user = String(3544150000 + rnd(500));
+    return { index: i + 1, from: { user, uri: `sip:${user}@x`, display: '', tag: '' }, msgs: [] } as unknown as Dialog;
+  });
+  const src = { store: undefined as never, offset: UTC };
+  for (const id of ['from', 'index']) {
+    const column = columnById(id) as ListColumn;
+    t.true(column.stable, `${id} never changes once the dialog exists`);
+    for (const descending of [false, true]) {
+      let shown = all.slice(0, 1000).filter(() => rnd(4) !== 0);
+      let sorted = sortDialogs(shown, column, descending, src);
+      // Ticks: dialogs arrive, a filter lets some earlier ones in and drops others.
+      for (let tick = 1; tick <= 5; tick++) {
+        shown = all.slice(0, 1000 + tick * 400).filter((d) => (d.index * 7 + tick) % 5 !== 0);
+        sorted = mergeSorted(sorted, shown, column, descending, src);
+        t.deepEqual(sorted.map((d) => d.index), sortDialogs(shown, column, descending, src).map((d) => d.index), `${id} ${descending ? 'desc' : 'asc'} tick ${tick}`);
+      }
+    }
   }
 });
 

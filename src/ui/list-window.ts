@@ -1,7 +1,7 @@
 import type { Dialog } from '../store/dialog';
 import { fitColumns, findingsCellText, listSlice, scrollTop, type SortMark } from '../view/list-view';
 import { columnById, columnCells, firstHeaderValue, type CellSource, type ListColumn } from '../view/list-columns';
-import { sortDialogs } from '../view/list-sort';
+import { mergeSorted, sortDialogs } from '../view/list-sort';
 import { aliasLookup } from '../view/aliases';
 import { cellColour, configColumns, defaultConfig } from '../config/config';
 import { displayWidth } from '../view/text-width';
@@ -62,6 +62,8 @@ export class ListWindow implements WindowController {
   private pageRows = 10;
   private displayed: Dialog[] = [];
   private builtFor = '';
+  /** The filters, sort and store generation the current order was built for. */
+  private sortedFor = '';
   private readonly cells = new WeakMap<Dialog, { n: number; v: number; cells: string[] }>();
   private readonly headerCache = new WeakMap<Dialog, { n: number; values: Map<string, string> }>();
   /** The list's columns (config `columns`, changed in the columns window). */
@@ -120,8 +122,14 @@ export class ListWindow implements WindowController {
       out.push(d);
     }
     // Sorted once per change of the set, the store or the order (never per keypress or frame).
+    // When only the store changed (live capture) and the column's values never change, the
+    // new dialogs are merged into the previous order instead.
     const sortBy = this.sort === undefined ? undefined : (this.columns.find((c) => c.id === this.sort!.id) ?? columnOf(this.sort.id));
-    this.displayed = sortBy === undefined ? out : sortDialogs(out, sortBy, this.sort!.descending, this.cellSource);
+    const sortedFor = `${key.split('\u0000').slice(2).join('\u0000')}\u0000${this.ctx.store.generation}`;
+    if (sortBy === undefined) this.displayed = out;
+    else if (sortBy.stable === true && sortedFor === this.sortedFor) this.displayed = mergeSorted(this.displayed, out, sortBy, this.sort!.descending, this.cellSource);
+    else this.displayed = sortDialogs(out, sortBy, this.sort!.descending, this.cellSource);
+    this.sortedFor = sortedFor;
     this.builtFor = key;
     if (this.autoscroll && wasAtEnd) this.cursor = out.length - 1;
     else if (current !== undefined) {

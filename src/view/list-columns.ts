@@ -42,6 +42,8 @@ export interface ListColumn {
   sortKey?: (d: Dialog, src: CellSource) => number;
   /** False for a column computed only for the rows on screen (findings): not offered for sorting. */
   sortable?: boolean;
+  /** True when a dialog's value never changes once the dialog exists (new messages leave it). */
+  stable?: boolean;
 }
 
 const firstTime = (d: Dialog, s: CellSource): number => (d.msgs[0] === undefined ? 0 : s.store.msgTime(d.msgs[0]));
@@ -62,39 +64,39 @@ const endpoint = (e: string, s: CellSource): string => (s.alias === undefined ? 
 /** Every built-in column, in the order the columns window lists them. */
 export const COLUMN_CATALOG: readonly ListColumn[] = [
   // index
-  { id: 'index', title: 'Idx', min: 4, pref: 6, flex: 0, drop: 0, align: 'right', about: 'dialog number', value: (d) => String(d.index), sortKey: (d) => d.index },
+  { id: 'index', stable: true, title: 'Idx', min: 4, pref: 6, flex: 0, drop: 0, align: 'right', about: 'dialog number', value: (d) => String(d.index), sortKey: (d) => d.index },
   // method
-  { id: 'method', title: 'Method', min: 8, pref: 9, flex: 0, drop: 1, about: 'method of the first request', value: (d) => d.method },
+  { id: 'method', stable: true, title: 'Method', min: 8, pref: 9, flex: 0, drop: 1, about: 'method of the first request', value: (d) => d.method },
   // sipfromuser
-  { id: 'from', title: 'From', min: 12, pref: 16, flex: 2, drop: 0, about: 'From user (or URI)', value: (d) => d.from.user || d.from.uri },
+  { id: 'from', stable: true, title: 'From', min: 12, pref: 16, flex: 2, drop: 0, about: 'From user (or URI)', value: (d) => d.from.user || d.from.uri },
   // siptouser
-  { id: 'to', title: 'To', min: 12, pref: 16, flex: 2, drop: 0, about: 'To user (or URI)', value: (d) => d.to.user || d.to.uri },
+  { id: 'to', stable: true, title: 'To', min: 12, pref: 16, flex: 2, drop: 0, about: 'To user (or URI)', value: (d) => d.to.user || d.to.uri },
   // sipfrom
-  { id: 'fromuri', title: 'From URI', min: 14, pref: 24, flex: 2, drop: 4, about: 'From URI', value: (d) => d.from.uri },
+  { id: 'fromuri', stable: true, title: 'From URI', min: 14, pref: 24, flex: 2, drop: 4, about: 'From URI', value: (d) => d.from.uri },
   // sipto
-  { id: 'touri', title: 'To URI', min: 14, pref: 24, flex: 2, drop: 4, about: 'To URI', value: (d) => d.to.uri },
-  { id: 'fromname', title: 'From name', min: 10, pref: 16, flex: 1, drop: 4, about: 'From display name', value: (d) => d.from.display },
-  { id: 'toname', title: 'To name', min: 10, pref: 16, flex: 1, drop: 4, about: 'To display name', value: (d) => d.to.display },
+  { id: 'touri', stable: true, title: 'To URI', min: 14, pref: 24, flex: 2, drop: 4, about: 'To URI', value: (d) => d.to.uri },
+  { id: 'fromname', stable: true, title: 'From name', min: 10, pref: 16, flex: 1, drop: 4, about: 'From display name', value: (d) => d.from.display },
+  { id: 'toname', stable: true, title: 'To name', min: 10, pref: 16, flex: 1, drop: 4, about: 'To display name', value: (d) => d.to.display },
   // msgcnt
   { id: 'msgs', title: 'Msgs', min: 4, pref: 4, flex: 0, drop: 2, align: 'right', about: 'messages', value: (d) => String(d.msgs.length), sortKey: (d) => d.msgs.length },
   // src, dst
-  { id: 'src', title: 'Source', min: 14, pref: 21, flex: 1, drop: 4, about: 'source of the first message', value: (d, s) => endpoint(d.src, s) },
-  { id: 'dst', title: 'Destination', min: 14, pref: 21, flex: 1, drop: 4, about: 'destination of the first message', value: (d, s) => endpoint(d.dst, s) },
+  { id: 'src', stable: true, title: 'Source', min: 14, pref: 21, flex: 1, drop: 4, about: 'source of the first message', value: (d, s) => endpoint(d.src, s) },
+  { id: 'dst', stable: true, title: 'Destination', min: 14, pref: 21, flex: 1, drop: 4, about: 'destination of the first message', value: (d, s) => endpoint(d.dst, s) },
   // state
   { id: 'state', title: 'State', min: 10, pref: 10, flex: 0, drop: 0, about: 'call state (INVITE dialogs)', value: (d) => (d.isInvite ? d.state : '') },
   { id: 'findings', title: 'Findings', min: 10, pref: 16, flex: 1, drop: 3, about: 'problems found', sortable: false, value: (_d, s) => (s.findings === undefined ? '' : [...new Set(s.findings)].join(',')) },
   // time
-  { id: 'start', title: 'Start', min: 8, pref: 8, flex: 0, drop: 3, about: 'time of the first message', value: (d, s) => (d.msgs[0] === undefined ? '' : formatClockSeconds(s.store.msgSec(d.msgs[0]), s.offset)), sortKey: firstTime },
+  { id: 'start', stable: true, title: 'Start', min: 8, pref: 8, flex: 0, drop: 3, about: 'time of the first message', value: (d, s) => (d.msgs[0] === undefined ? '' : formatClockSeconds(s.store.msgSec(d.msgs[0]), s.offset)), sortKey: firstTime },
   // date
-  { id: 'date', title: 'Date', min: 10, pref: 10, flex: 0, drop: 3, about: 'date of the first message', value: (d, s) => (d.msgs[0] === undefined ? '' : formatDateTime(s.store.msgSec(d.msgs[0]), 0, s.offset).slice(0, 10)), sortKey: firstTime },
+  { id: 'date', stable: true, title: 'Date', min: 10, pref: 10, flex: 0, drop: 3, about: 'date of the first message', value: (d, s) => (d.msgs[0] === undefined ? '' : formatDateTime(s.store.msgSec(d.msgs[0]), 0, s.offset).slice(0, 10)), sortKey: firstTime },
   // totaldur
   { id: 'duration', title: 'Dur', min: 6, pref: 6, flex: 0, drop: 3, align: 'right', about: 'first to last message', value: (d, s) => formatDuration(totalSeconds(d, s)), sortKey: totalSeconds },
   // convdur
   { id: 'convdur', title: 'Conv', min: 6, pref: 6, flex: 0, drop: 3, align: 'right', about: 'in call: ACK to BYE', value: (d, s) => { const c = conversationSeconds(d, s); return c < 0 ? '' : formatDuration(c); }, sortKey: conversationSeconds },
   // transport
-  { id: 'transport', title: 'Proto', min: 5, pref: 5, flex: 0, drop: 5, about: 'transport', value: (d) => d.transport },
+  { id: 'transport', stable: true, title: 'Proto', min: 5, pref: 5, flex: 0, drop: 5, about: 'transport', value: (d) => d.transport },
   // callid
-  { id: 'callid', title: 'Call-ID', min: 12, pref: 24, flex: 3, drop: 6, about: 'Call-ID', value: (d) => d.callId },
+  { id: 'callid', stable: true, title: 'Call-ID', min: 12, pref: 24, flex: 3, drop: 6, about: 'Call-ID', value: (d) => d.callId },
   // reason
   { id: 'reason', title: 'Reason', min: 10, pref: 20, flex: 2, drop: 5, about: 'Reason, Warning or final status', value: (d) => (d.reason !== '' ? d.reason : d.warning !== '' ? d.warning : d.finalStatus > 0 ? `${d.finalStatus} ${d.finalPhrase}` : '') },
   // warning

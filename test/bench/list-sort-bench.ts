@@ -6,7 +6,8 @@
  * Loads a SIPp load capture (the argument, or /work/bench/load-udp-100000.pcap made by
  * ../shared/bench/make-load-capture.sh) into the real list window (no terminal), then times
  * what a user does: the first build of the displayed list, sorting by several columns, the
- * flip (z), a redraw with nothing changed, and a render of one 80x24 screen. Best of 3.
+ * flip (z), a redraw with nothing changed, a render of one 80x24 screen, and a live tick
+ * (100 new dialogs merged into the sorted list, against sorting it all again). Best of 3.
  */
 import * as fs from 'node:fs';
 import { Engine } from '../../src/engine/engine';
@@ -15,6 +16,8 @@ import { ByteReader } from '../../src/capture/byte-reader';
 import { ListWindow } from '../../src/ui/list-window';
 import type { UiContext } from '../../src/ui/window';
 import { UTC } from '../../src/view/clock';
+import { columnById, type ListColumn } from '../../src/view/list-columns';
+import { mergeSorted, sortDialogs } from '../../src/view/list-sort';
 
 async function main(): Promise<void> {
   const file = process.argv[2] ?? '/work/bench/load-udp-100000.pcap';
@@ -68,6 +71,15 @@ async function main(): Promise<void> {
     list.displayedDialogs();
   });
   time('render one 80x24 screen (sorted, cached)', () => undefined, () => void list.render({ cols: 80, rows: 24 }));
+  // A live tick: 100 new dialogs arrive; merged into the order (stable column) or sorted again.
+  const all = [...store.dialogList()];
+  const src = { store, offset: UTC };
+  for (const id of ['from', 'start', 'callid']) {
+    const column = columnById(id) as ListColumn;
+    const previous = sortDialogs(all.slice(0, all.length - 100), column, false, src);
+    time(`live tick by ${id}: merge 100 new into ${previous.length}`, () => undefined, () => void mergeSorted(previous, all, column, false, src));
+    time(`live tick by ${id}: full sort of ${all.length}`, () => undefined, () => void sortDialogs(all, column, false, src));
+  }
   bytes.close();
 }
 
