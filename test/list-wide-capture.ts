@@ -1,7 +1,8 @@
 /**
- * A crafted capture for the list's column tests (not a test file itself): three INVITE
- * dialogs whose From display names are Chinese, Latin with a combining accent, and ASCII,
- * and a Diversion header on the second one.
+ * A crafted capture for the list's column tests (not a test file itself): four INVITE
+ * dialogs whose From display names are Chinese, Latin with combining accents (composable
+ * into é and í), ASCII, and letters with marks that have no composed form (x́, q̣); a
+ * Diversion header on the second one.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,7 +12,7 @@ import { udpFrame } from './helpers/packets';
 import { LINKTYPE } from '../src/pcap/types';
 import { request, response, type MessageSpec } from './helpers/sip-text';
 
-export const WIDE_NAMES = ['张伟经理', 'Jose\u0301 Mari\u0301a', 'Plain Name'];
+export const WIDE_NAMES = ['张伟经理', 'Jose\u0301 Mari\u0301a', 'Plain Name', 'Ax\u0301 Bq\u0323 Zed'];
 
 export function wideNamesCapture(): string {
   const packets: { sec: number; nsec: number; data: Buffer }[] = [];
