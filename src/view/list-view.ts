@@ -3,6 +3,7 @@ import type { DialogStore } from '../store/store';
 import { safeText } from './dialog-report';
 import { fit, type UtcOffset } from './clock';
 import { columnCells, defaultColumns, type ListColumn } from './list-columns';
+import { displayWidth } from './text-width';
 
 /**
  * The dialog list as text: columns fitted to the terminal width, and rows computed only for
@@ -106,7 +107,7 @@ export interface SortMark {
 
 /** Appended to the sorted column's title. */
 export function sortMarkText(descending: boolean, ascii: boolean): string {
-  return ascii ? (descending ? 'v' : '^') : descending ? '▼' : '▲';
+  return ascii ? (descending ? ' v' : ' ^') : descending ? '▼' : '▲';
 }
 
 export interface RowStyle {
@@ -125,10 +126,10 @@ export function listHeader(fitted: readonly FittedColumn[], style: RowStyle = {}
   // A cut title keeps its sort mark visible: cut the name, not the mark.
   const cell = (f: FittedColumn): string => {
     const t = title(f.column);
-    if (t === f.column.title || [...t].length <= f.width) return fit(t, f.width, f.column.align === 'right' ? 'right' : 'left', style.ellipsis);
+    if (t === f.column.title || displayWidth(t) <= f.width) return fit(t, f.width, f.column.align === 'right' ? 'right' : 'left', style.ellipsis);
     // Too narrow for the title and the mark: the title is cut, without a cut mark.
-    const mark = t.slice(f.column.title.length);
-    return fit(f.column.title, Math.max(0, f.width - 1), 'left', '') + mark;
+    const mark = t.slice(f.column.title.length).trimStart();
+    return fit(f.column.title, Math.max(0, f.width - displayWidth(mark)), 'left', '') + mark;
   };
   return ' '.repeat(MARK_WIDTH) + fitted.map(cell).join(' ');
 }
