@@ -40,6 +40,12 @@ export interface CliOptions {
   diagnose: boolean;
   /** -T FILE: write the dialogs as text (implies -N). */
   textOutput: string | undefined;
+  /** -f FILE: read this config file instead of /etc/sipscoperc and ~/.sipscoperc. */
+  configFile: string | undefined;
+  /** -F: read no config file. */
+  noConfig: boolean;
+  /** -D: print the effective config and exit. */
+  dumpConfig: boolean;
   help: boolean;
   version: boolean;
   /** Positional words: `[match expression] [bpf filter ...]`, split later (see splitPositional). */
@@ -278,6 +284,28 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'draw lines and arrows with ASCII characters only',
     apply: (o) => void (o.ascii = true),
   },
+  {
+    short: 'f',
+    long: 'config',
+    arg: true,
+    argName: 'FILE',
+    help: 'read this config file instead of /etc/sipscoperc and ~/.sipscoperc (see "Config file")',
+    apply: (o, v) => void (o.configFile = v),
+  },
+  {
+    short: 'F',
+    long: 'no-config',
+    arg: false,
+    help: 'read no config file',
+    apply: (o) => void (o.noConfig = true),
+  },
+  {
+    short: 'D',
+    long: 'dump-config',
+    arg: false,
+    help: 'print the effective config (defaults with the config files applied) and exit',
+    apply: (o) => void (o.dumpConfig = true),
+  },
   { short: 'h', long: 'help', arg: false, help: 'show this help', apply: (o) => void (o.help = true) },
   { short: 'V', long: 'version', arg: false, help: 'show the version', apply: (o) => void (o.version = true) },
 ];
@@ -310,6 +338,9 @@ export function defaultOptions(): CliOptions {
     filter: undefined,
     diagnose: false,
     textOutput: undefined,
+    configFile: undefined,
+    noConfig: false,
+    dumpConfig: false,
     help: false,
     version: false,
     positional: [],

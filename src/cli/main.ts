@@ -13,6 +13,8 @@ import { compileCliFilter, runTelephony } from './diagnose';
 import { runLiveUiMode, runUiMode } from './ui-mode';
 import { runListenMode, wantsListenMode } from './listen-mode';
 import { runCaptureMode, type LiveUiRequest } from './live-mode';
+import { loadConfig } from '../config/load-config';
+import { defaultConfig, formatConfig } from '../config/config';
 
 /** The capture opened when no input is given (recorded by captures/record.sh). */
 export const DEMO_CAPTURE = path.resolve(__dirname, '..', '..', '..', 'captures', 'demo-udp.pcap');
@@ -57,6 +59,20 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     io.stdout(`sipscope ${version}\n`);
     return 0;
   }
+  // The config file (-f FILE, -F none) sets up the full-screen interface only: headless runs
+  // (-N, or output not a terminal) do not read it. Any bad line stops here, naming file and line.
+  const wantsUi = !o.noInterface && process.stdout.isTTY === true;
+  const loaded = wantsUi || o.dumpConfig ? loadConfig({ file: o.configFile, none: o.noConfig }) : { config: undefined, errors: [] };
+  if (loaded.errors.length > 0) {
+    for (const e of loaded.errors) io.stderr(`sipscope: ${e}\n`);
+    io.stderr('sipscope: fix the config file, or start with -F to read none\n');
+    return 2;
+  }
+  if (o.dumpConfig) {
+    await io.stdout(formatConfig(loaded.config ?? defaultConfig()));
+    return 0;
+  }
+  const config = loaded.config;
   // --filter: compiled once, before any input is read (exit 2 pointing at the offending word).
   const telephonyFilter = compileCliFilter(o.filter);
   if (!telephonyFilter.ok) {
@@ -65,7 +81,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
   }
   // -L / --tzsp / -H: network sources and sinks (src/cli/listen-mode.ts).
   const runLiveUi = (live: LiveUiRequest): Promise<number> =>
-    runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', stderr: io.stderr });
+    runLiveUiMode({ ...live, ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1', config, stderr: io.stderr });
   if (wantsListenMode(o)) {
     return runListenMode(o, io, { splitPositional, demoCapture: DEMO_CAPTURE, filter: telephonyFilter.filter, stdoutIsTty: process.stdout.isTTY === true, runLiveUi });
   }
@@ -121,6 +137,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
         invert: o.invert,
         ascii: o.ascii || process.env.SIPSCOPE_ASCII === '1',
         filter: o.filter,
+        config,
         stdin: io.stdin,
         stderr: io.stderr,
       });

@@ -20,6 +20,7 @@ import type { Frame } from '../pcap/types';
 import { formatEndpoint, type EndpointSpec } from '../capture/endpoint-spec';
 import { HepListener } from '../capture/hep-listener';
 import { TzspListener } from '../capture/tzsp-listener';
+import type { SipscopeConfig } from '../config/config';
 
 export interface UiModeOptions {
   inputs: string[];
@@ -30,8 +31,8 @@ export interface UiModeOptions {
   ascii: boolean;
   /** --filter EXPR (already compiled once by the command line): applied in the UI at start. */
   filter?: string;
-  /** Correlation headers for the extended flow (default X-Call-ID, X-CID; a config file may set them). */
-  relatedHeaders?: readonly string[];
+  /** Config file settings (columns, colours, keys, aliases, correlation headers of the extended flow). */
+  config?: SipscopeConfig;
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
   stderr: (s: string) => void;
 }
@@ -104,7 +105,7 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
         return;
       }
     }
-    const canvas = createBlessedCanvas({ input: keyboard });
+    const canvas = createBlessedCanvas({ input: keyboard, colour: o.config?.colours.enabled });
     let finished = false;
     const finish = (code: number, message?: string): void => {
       if (finished) return;
@@ -142,8 +143,9 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
       load,
       offset: localOffset,
       ascii: o.ascii,
+      config: o.config,
       ...storeAccess(store, bytes, o.invert),
-      relatedHeaders: o.relatedHeaders,
+      relatedHeaders: o.config?.relatedHeaders,
       onQuit: () => finish(0),
     });
     try {
@@ -196,9 +198,9 @@ export interface LiveUiModeOptions {
   ascii: boolean;
   /** --filter EXPR (already checked by the command line): applied at start. */
   filter?: string;
+  /** Config file settings. */
+  config?: SipscopeConfig;
   stderr: (s: string) => void;
-  /** Correlation headers for the extended flow (default X-Call-ID, X-CID). */
-  relatedHeaders?: readonly string[];
   /** Extra environment for the capture process (tests). */
   childEnv?: Record<string, string>;
 }
@@ -330,7 +332,7 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
   (load as LoadState & { telephony?: UiTelephony }).telephony = telephony;
 
   return new Promise<number>((resolve) => {
-    const canvas = createBlessedCanvas({});
+    const canvas = createBlessedCanvas({ colour: o.config?.colours.enabled });
     uiUp = true;
     let finished = false;
     const headerTimer = setInterval(() => {
@@ -385,8 +387,9 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       load,
       offset: localOffset,
       ascii: o.ascii,
+      config: o.config,
       ...storeAccess(store, bytes, o.invert),
-      relatedHeaders: o.relatedHeaders,
+      relatedHeaders: o.config?.relatedHeaders,
       onPause: () => {
         load.live.paused = !load.live.paused;
         session?.live.pause(load.live.paused);

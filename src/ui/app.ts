@@ -1,7 +1,8 @@
 import type { Dialog } from '../store/dialog';
 import type { ByteLocation, DialogStore } from '../store/store';
 import type { UtcOffset } from '../view/clock';
-import { actionFor } from './keymap';
+import { actionFor, KEYMAP } from './keymap';
+import type { SipscopeConfig } from '../config/config';
 import type { Canvas } from './canvas';
 import { ListWindow, liveHeaderOf } from './list-window';
 import { HelpWindow } from './help-window';
@@ -24,6 +25,8 @@ export interface AppOptions {
   onQuit(): void;
   /** `p` in the list: pause or resume live capture (absent when reading files). */
   onPause?(): void;
+  /** Config file settings (key bindings, list columns, aliases...). */
+  config?: SipscopeConfig;
   /** Redraw period in milliseconds (the store is polled, never drawn per packet). */
   tickMs?: number;
 }
@@ -45,6 +48,7 @@ export class App {
       offset: o.offset,
       ascii: o.ascii,
       load: o.load,
+      config: o.config,
       readBytes: (loc) => o.readBytes(loc),
       matches: (d) => o.matches(d),
       savePcap: (dialogs, file) => o.savePcap(dialogs, file),
@@ -94,8 +98,9 @@ export class App {
     }
     const w = this.top;
     if (w.text?.(key, ch) !== true) {
-      const action = actionFor(w.window, key);
-      if (action === 'help') this.stack.push(new HelpWindow(() => this.ctx.close()));
+      const keymap = this.o.config?.keymap ?? KEYMAP;
+      const action = actionFor(w.window, key, keymap);
+      if (action === 'help') this.stack.push(new HelpWindow(() => this.ctx.close(), keymap));
       else if (action === 'back' && w.window !== 'list' && w.window !== 'help') this.ctx.close();
       else if (action === 'pause') this.o.onPause?.();
       else if (action !== undefined) w.action(action);

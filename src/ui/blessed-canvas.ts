@@ -3,18 +3,30 @@
  * The thin typed adapter over neo-blessed: the only file that touches it (untyped, hence
  * the `any` kept inside). One full-screen box for the window, one box for overlays.
  */
-import type { Canvas, Overlay, Size, StyledLine } from './canvas';
+import { TERMINAL_COLOURS, type Canvas, type Overlay, type Size, type StyledLine } from './canvas';
 
 // neo-blessed ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const blessed: any = require('neo-blessed');
 
+/**
+ * neo-blessed counts a combining mark as one cell when it cuts a line to the screen width,
+ * so a line with marks loses its last characters. Text is composed (NFC: `e` + acute is one
+ * `é`) and marks left over are dropped: they take no cell, so the columns stay where the
+ * views put them.
+ */
+function composed(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\u02ff]*$/.test(text)) return text;
+  return text.normalize('NFC').replace(/[\p{Mn}\p{Me}]/gu, '');
+}
+
 function tagged(line: StyledLine, colour: boolean): string {
   let out = '';
   for (const s of line) {
-    let t: string = blessed.escape(s.text);
-    if (colour && s.fg !== undefined) t = `{${s.fg}-fg}${t}{/${s.fg}-fg}`;
+    let t: string = blessed.escape(composed(s.text));
     if (s.bold === true) t = `{bold}${t}{/bold}`;
+    if (colour && s.fg !== undefined && TERMINAL_COLOURS.includes(s.fg)) t = `{${s.fg}-fg}${t}{/${s.fg}-fg}`;
     if (s.inverse === true) t = `{inverse}${t}{/inverse}`;
     out += t;
   }

@@ -4,14 +4,21 @@
  */
 
 /** The eight-colour palette every colour terminal has; dropped where colours are not available. */
-export type Colour = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan';
+export type Colour = 'black' | 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'white';
 
 export interface Segment {
   text: string;
   inverse?: boolean;
   bold?: boolean;
-  /** Foreground colour; the canvas ignores it on terminals without colours (and with NO_COLOR). */
+  /** Foreground colour; the canvas ignores it on terminals without colours, with NO_COLOR or `color off`. */
   fg?: Colour;
+}
+
+/** Colour names a Segment may carry (the config file's `color STATE COLOUR` checks against them). */
+export const TERMINAL_COLOURS: readonly Colour[] = ['black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'];
+
+export function isColour(name: string | undefined): name is Colour {
+  return name !== undefined && (TERMINAL_COLOURS as readonly string[]).includes(name);
 }
 
 export type StyledLine = Segment[];

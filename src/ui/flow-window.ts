@@ -10,6 +10,7 @@ import type { Finding } from '../analysis/findings';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
 import { fitStyled, labelColour, styleSipLines } from './sip-colours';
+import { aliasLookup } from '../view/aliases';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
 import { RawWindow } from './raw-window';
 import { DiffWindow } from './diff-window';
@@ -94,7 +95,11 @@ export class FlowWindow implements WindowController {
     // Rebuilt when messages arrive or compaction (-R) renumbered rows.
     const built = `${this.dialogs.map((d) => d.msgs.length).join(',')}/${this.ctx.store.generation}`;
     if (this.flow === undefined || this.builtFor !== built) {
-      this.flow = multiFlowOf(this.ctx.store, this.dialogs, (loc) => this.ctx.readBytes(loc), { ascii: this.ctx.ascii, offset: this.ctx.offset });
+      this.flow = multiFlowOf(this.ctx.store, this.dialogs, (loc) => this.ctx.readBytes(loc), {
+        ascii: this.ctx.ascii,
+        offset: this.ctx.offset,
+        alias: aliasLookup(this.ctx.config?.aliases ?? new Map<string, string>()),
+      });
       this.builtFor = built;
     }
     return this.flow;

@@ -1,5 +1,6 @@
 import type { StyledLine } from './canvas';
 import { padTo, typedChar } from './window';
+import { displayWidth } from '../view/text-width';
 
 /** Fields of the small forms (filter window, save window). */
 export type Field =
@@ -79,7 +80,7 @@ export function boxLines(title: string, body: StyledLine[], hint: string, width:
     [{ text: padTo(` ${title}`, width), inverse: true }],
     blank,
     ...body.map((l) => {
-      const len = l.reduce((n, s) => n + [...s.text].length, 0);
+      const len = l.reduce((n, s) => n + displayWidth(s.text), 0);
       return len < width ? [...l, { text: ' '.repeat(width - len) }] : l;
     }),
     blank,

@@ -1,4 +1,4 @@
-import { bindingsOf, helpLines, type KeyAction, type KeyBinding } from './keymap';
+import { bindingsOf, helpLines, KEYMAP, type KeyAction, type KeyBinding } from './keymap';
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
 import { padTo, type Rendered, type WindowController } from './window';
 
@@ -7,9 +7,14 @@ export class HelpWindow implements WindowController {
   readonly window = 'help' as const;
   private top = 0;
   private pageRows = 10;
-  private readonly content = helpLines();
+  private readonly content: string[];
 
-  constructor(private readonly closeWindow: () => void) {}
+  constructor(
+    private readonly closeWindow: () => void,
+    keymap: readonly KeyBinding[] = KEYMAP,
+  ) {
+    this.content = helpLines(keymap);
+  }
 
   bindings(): KeyBinding[] {
     return bindingsOf('help');

@@ -5,7 +5,7 @@
  * 'space', 'S-a' (shift+a), 'C-c', or the character itself ('/', '?').
  */
 
-export type KeyWindow = 'global' | 'list' | 'flow' | 'raw' | 'filter' | 'save' | 'help' | 'stats' | 'diff';
+export type KeyWindow = 'global' | 'list' | 'flow' | 'raw' | 'filter' | 'save' | 'help' | 'stats' | 'diff' | 'columns' | 'sort';
 
 export type KeyAction =
   | 'up'
@@ -36,7 +36,13 @@ export type KeyAction =
   | 'stats'
   | 'mark-diff'
   | 'scroll-left'
-  | 'scroll-right';
+  | 'scroll-right'
+  | 'columns-window'
+  | 'sort-menu'
+  | 'sort-flip'
+  | 'column-toggle'
+  | 'column-up'
+  | 'column-down';
 
 export interface KeyBinding {
   keys: readonly string[];
@@ -54,7 +60,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'global', keys: ['end'], action: 'end', description: 'last line' },
   { window: 'global', keys: ['f1', 'h', '?'], action: 'help', description: 'help (this window)' },
   { window: 'global', keys: ['escape'], action: 'back', description: 'back to the previous window' },
-  { window: 'list', keys: ['q', 'f10'], action: 'quit', description: 'quit' },
+  { window: 'list', keys: ['q'], action: 'quit', description: 'quit' },
   { window: 'list', keys: ['enter'], action: 'open-flow', description: 'call flow of the dialog, or one flow of all selected dialogs' },
   { window: 'list', keys: ['f4', 'x'], action: 'extended-flow', description: 'extended flow: the dialog and its related dialogs' },
   { window: 'list', keys: ['i'], action: 'stats', description: 'stats of the displayed dialogs' },
@@ -66,6 +72,9 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'list', keys: ['S-a'], action: 'autoscroll', description: 'autoscroll to new dialogs on or off' },
   { window: 'list', keys: ['f5'], action: 'clear', description: 'clear selection, filters and display filter' },
   { window: 'list', keys: ['p'], action: 'pause', description: 'pause or resume live capture (-d)' },
+  { window: 'list', keys: ['f10', 't'], action: 'columns-window', description: 'columns window: choose, order and add list columns' },
+  { window: 'list', keys: ['<', '>'], action: 'sort-menu', description: 'sort menu: choose the column the list is sorted by' },
+  { window: 'list', keys: ['z'], action: 'sort-flip', description: 'flip the sort order (ascending / descending)' },
   { window: 'flow', keys: ['enter'], action: 'open-raw', description: 'raw text of the selected message' },
   { window: 'flow', keys: ['f6', 'r'], action: 'open-dialog-raw', description: 'raw text of the whole dialog' },
   { window: 'flow', keys: ['space'], action: 'mark-diff', description: 'mark a message; on a second one, show their differences' },
@@ -87,6 +96,11 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'save', keys: ['space'], action: 'form-toggle', description: 'choose the format (pcap, text) and what to save' },
   { window: 'save', keys: ['enter'], action: 'form-apply', description: 'save' },
   { window: 'save', keys: ['escape'], action: 'form-cancel', description: 'close without saving' },
+  { window: 'columns', keys: ['space'], action: 'column-toggle', description: 'show or hide the column' },
+  { window: 'columns', keys: ['+', 'S-up'], action: 'column-up', description: 'move the column left (up the list)' },
+  { window: 'columns', keys: ['-', 'S-down'], action: 'column-down', description: 'move the column right (down the list)' },
+  { window: 'columns', keys: ['enter'], action: 'form-apply', description: 'on the header field: add the typed header as a column; else close' },
+  { window: 'sort', keys: ['enter', 'space'], action: 'form-apply', description: 'sort by the column' },
   { window: 'help', keys: ['escape', 'q', 'enter'], action: 'back', description: 'close help' },
 ];
 
@@ -124,6 +138,8 @@ const KEY_LABELS: Readonly<Record<string, string>> = {
   'C-f': 'Ctrl+F',
   left: 'Left',
   right: 'Right',
+  'S-up': 'Shift+Up',
+  'S-down': 'Shift+Down',
 };
 
 /** How a key is written for people: 'F7', 'PgDn', 'A', 'Ctrl+B'. */
@@ -145,9 +161,11 @@ export const WINDOW_TITLES: Readonly<Record<KeyWindow, string>> = {
   help: 'Help',
   stats: 'Stats (i)',
   diff: 'Message diff',
+  columns: 'Columns window (F10)',
+  sort: 'Sort menu (<)',
 };
 
-const WINDOW_ORDER: readonly KeyWindow[] = ['global', 'list', 'flow', 'raw', 'filter', 'save', 'stats', 'diff'];
+const WINDOW_ORDER: readonly KeyWindow[] = ['global', 'list', 'flow', 'raw', 'filter', 'save', 'columns', 'sort', 'stats', 'diff'];
 
 /** The help window's text, generated from the keymap. */
 export function helpLines(keymap: readonly KeyBinding[] = KEYMAP): string[] {

@@ -1,5 +1,12 @@
 import type { Dialog } from '../store/dialog';
-import { dialogCells, fitColumns, FINDINGS_CELL, findingsCellText, listSlice, scrollTop } from '../view/list-view';
+import { fitColumns, findingsCellText, listSlice, scrollTop, type SortMark } from '../view/list-view';
+import { columnById, columnCells, firstHeaderValue, type CellSource, type ListColumn } from '../view/list-columns';
+import { mergeSorted, sortDialogs } from '../view/list-sort';
+import { aliasLookup } from '../view/aliases';
+import { cellColour, configColumns, defaultConfig } from '../config/config';
+import { displayWidth } from '../view/text-width';
+import { ColumnsWindow } from './columns-window';
+import { SortMenu } from './sort-menu';
 import {
   cachedFindings,
   compileDisplayFilter,
@@ -14,7 +21,7 @@ import {
 import type { FilterContext } from '../filter/compile-filter';
 import type { Finding } from '../analysis/findings';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
-import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
+import { bold, inverse, isColour, plain, type Size, type StyledLine } from './canvas';
 import { padTo, typedChar, type LoadState, type Rendered, type UiContext, type WindowController } from './window';
 import { FlowWindow } from './flow-window';
 import { RawWindow } from './raw-window';
@@ -58,7 +65,19 @@ export class ListWindow implements WindowController {
   private pageRows = 10;
   private displayed: Dialog[] = [];
   private builtFor = '';
-  private readonly cells = new WeakMap<Dialog, { n: number; cells: string[] }>();
+  /** The filters, sort and store generation the current order was built for. */
+  private sortedFor = '';
+  private readonly cells = new WeakMap<Dialog, { n: number; v: number; cells: string[] }>();
+  private readonly headerCache = new WeakMap<Dialog, { n: number; values: Map<string, string> }>();
+  /** The list's columns (config `columns`, changed in the columns window). */
+  columns: ListColumn[];
+  /** Bumped when the columns change (cached cells are then recomputed). */
+  private columnsVersion = 0;
+  /** Sort column and direction; undefined: dialog-number order. */
+  sort: SortMark | undefined;
+  private readonly cellSource: CellSource;
+  /** Colours of State and Findings cells (config `color`); undefined: none. */
+  private readonly colour: ReturnType<typeof cellColour>;
   private readonly texts = new WeakMap<Dialog, { n: number; texts: string[] }>();
 
   /** Findings of a dialog (cached per dialog and store version), for the column and `finding`. */
@@ -73,6 +92,16 @@ export class ListWindow implements WindowController {
     this.telephony = { store: ctx.store, bytes, findings: (d) => this.findingsOf(d).map((f) => f.label) };
     // --filter EXPR on the command line: the filter window's Expression at start.
     if (t?.filter !== undefined && t.filter.trim() !== '') this.filter = { ...emptyFilter(), expression: t.filter };
+    const config = ctx.config ?? defaultConfig();
+    this.columns = configColumns(config);
+    this.sort = config.sort;
+    this.colour = cellColour(config);
+    this.cellSource = {
+      store: ctx.store,
+      offset: ctx.offset,
+      alias: aliasLookup(config.aliases),
+      header: (d, name) => this.headerValue(d, name),
+    };
   }
 
   bindings(): KeyBinding[] {
@@ -81,7 +110,8 @@ export class ListWindow implements WindowController {
 
   /** Dialogs shown, recomputed when the store, the filters or the display filter changed. */
   displayedDialogs(): Dialog[] {
-    const key = `${this.ctx.store.version}\u0000${this.ctx.store.dialogCount}\u0000${JSON.stringify(this.filter)}\u0000${this.displayFilter}`;
+    const sort = this.sort === undefined ? '' : `${this.sort.id}/${this.sort.descending ? 1 : 0}`;
+    const key = `${this.ctx.store.version}\u0000${this.ctx.store.dialogCount}\u0000${JSON.stringify(this.filter)}\u0000${this.displayFilter}\u0000${sort}\u0000${this.columnsVersion}`;
     if (key === this.builtFor) return this.displayed;
     const wasAtEnd = this.cursor >= this.displayed.length - 1;
     const current = this.displayed[this.cursor];
@@ -94,23 +124,59 @@ export class ListWindow implements WindowController {
       if (display.kind === 'expression' && !display.filter.test(d, this.telephony)) continue;
       out.push(d);
     }
-    this.displayed = out;
+    // Sorted once per change of the set, the store or the order (never per keypress or frame).
+    // When only the store changed (live capture) and the column's values never change, the
+    // new dialogs are merged into the previous order instead.
+    const sortBy = this.sort === undefined ? undefined : (this.columns.find((c) => c.id === this.sort!.id) ?? columnOf(this.sort.id));
+    const sortedFor = `${key.split('\u0000').slice(2).join('\u0000')}\u0000${this.ctx.store.generation}`;
+    if (sortBy === undefined) this.displayed = out;
+    else if (sortBy.stable === true && sortedFor === this.sortedFor) this.displayed = mergeSorted(this.displayed, out, sortBy, this.sort!.descending, this.cellSource);
+    else this.displayed = sortDialogs(out, sortBy, this.sort!.descending, this.cellSource);
+    this.sortedFor = sortedFor;
     this.builtFor = key;
     if (this.autoscroll && wasAtEnd) this.cursor = out.length - 1;
     else if (current !== undefined) {
-      const i = out.indexOf(current);
+      const i = this.displayed.indexOf(current);
       if (i >= 0) this.cursor = i;
     }
     this.cursor = Math.max(0, Math.min(this.cursor, out.length - 1));
-    return out;
+    return this.displayed;
   }
 
+  /** Cells of the current columns (findings left empty: filled for the rows on screen). */
   private rowCells(d: Dialog): string[] {
     const hit = this.cells.get(d);
-    if (hit !== undefined && hit.n === d.msgs.length) return hit.cells;
-    const cells = dialogCells(this.ctx.store, d, this.ctx.offset);
-    this.cells.set(d, { n: d.msgs.length, cells });
+    if (hit !== undefined && hit.n === d.msgs.length && hit.v === this.columnsVersion) return hit.cells;
+    const cells = columnCells(this.columns, d, this.cellSource);
+    this.cells.set(d, { n: d.msgs.length, v: this.columnsVersion, cells });
     return cells;
+  }
+
+  /** A header's value for `hdr:NAME` columns, read back once per dialog and message count. */
+  private headerValue(d: Dialog, name: string): string {
+    let hit = this.headerCache.get(d);
+    if (hit === undefined || hit.n !== d.msgs.length) {
+      hit = { n: d.msgs.length, values: new Map() };
+      this.headerCache.set(d, hit);
+    }
+    const key = name.toLowerCase();
+    let v = hit.values.get(key);
+    if (v === undefined) {
+      v = firstHeaderValue(this.ctx.store, d, (loc) => this.ctx.readBytes(loc), name);
+      hit.values.set(key, v);
+    }
+    return v;
+  }
+
+  /** Called by the columns window on every change: the list redraws with them at once. */
+  setColumns(columns: ListColumn[]): void {
+    this.columns = columns;
+    this.columnsVersion++;
+  }
+
+  /** Called by the sort menu. */
+  setSort(sort: SortMark | undefined): void {
+    this.sort = sort;
   }
 
   private messageTexts(d: Dialog): string[] {
@@ -142,38 +208,67 @@ export class ListWindow implements WindowController {
     this.pageRows = Math.max(1, rows - HEADER_LINES - FOOTER_LINES);
     this.top = scrollTop(this.top, this.cursor, this.pageRows, displayed.length);
     // Findings only for the rows on screen, and only when the column fits.
-    const withFindings = fitColumns(cols).some((f) => f.cell === FINDINGS_CELL);
-    const slice = listSlice(displayed, this.top, this.pageRows, cols, (d) => this.selected.has(d.index), (d) => {
-      const cells = this.rowCells(d);
-      if (!withFindings) return cells;
-      const out = [...cells];
-      out[FINDINGS_CELL] = findingsCellText(this.findingsOf(d).map((f) => f.label));
-      return out;
-    });
+    const findingsCell = fitColumns(cols, this.columns).find((f) => f.column.id === 'findings')?.cell;
+    const style = { ellipsis: this.ctx.ascii ? '~' : '…', ascii: this.ctx.ascii, sort: this.sort, colour: this.colour };
+    const slice = listSlice(
+      displayed,
+      this.top,
+      this.pageRows,
+      cols,
+      (d) => this.selected.has(d.index),
+      (d) => {
+        const cells = this.rowCells(d);
+        if (findingsCell === undefined) return cells;
+        const out = [...cells];
+        out[findingsCell] = findingsCellText(this.findingsOf(d).map((f) => f.label));
+        return out;
+      },
+      this.columns,
+      style,
+    );
     lines.push(inverse(padTo(slice.header, cols)));
     slice.rows.forEach((row, i) => {
-      const text = padTo(row, cols);
-      lines.push(this.top + i === this.cursor ? inverse(text) : plain(text));
+      const cursor = this.top + i === this.cursor;
+      const parts = slice.parts?.[i];
+      const w = displayWidth(row);
+      if (parts === undefined || parts.length === 1 || w > cols) {
+        const text = padTo(row, cols);
+        lines.push(cursor ? inverse(text) : plain(text));
+        return;
+      }
+      const line: StyledLine = parts.map((p) => ({ text: p.text, ...(isColour(p.fg) ? { fg: p.fg } : {}), ...(cursor ? { inverse: true } : {}) }));
+      line.push({ text: ' '.repeat(cols - w), ...(cursor ? { inverse: true } : {}) });
+      lines.push(line);
     });
     while (lines.length < rows - FOOTER_LINES) lines.push(plain(''));
-    lines.push(inverse(padTo(this.footer(), cols)));
+    lines.push(inverse(padTo(this.footer(cols), cols)));
     return { lines };
   }
 
-  private footer(): string {
+  private footer(cols: number): string {
     if (this.editingDisplayFilter) return `Display filter: ${this.displayFilter}_   (Enter keeps it, Esc clears it)`;
     if (this.status !== '') return this.status;
-    return footerHint([
-      ['Enter', 'Flow'],
-      ['Space', 'Select'],
-      ['F2', 'Save'],
-      ['F3', 'Search'],
-      ['F6', 'Raw'],
-      ['F7', 'Filter'],
-      ['F1', 'Help'],
-      ['q', 'Quit'],
-    ]);
+    // The main keys, in screen order; the least needed are left out until the line fits.
+    const items: [string, string, number][] = [
+      ['Enter', 'Flow', 0],
+      ['Space', 'Select', 8],
+      ['F2', 'Save', 7],
+      ['F3', 'Search', 5],
+      ['F6', 'Raw', 9],
+      ['F7', 'Filter', 3],
+      ['F10', 'Columns', 4],
+      ['<', 'Sort', 6],
+      ['F1', 'Help', 1],
+      ['q', 'Quit', 2],
+    ];
+    let kept = items;
+    while (kept.length > 1 && footerHint(kept.map(([k, w]) => [k, w])).length > cols) {
+      const drop = Math.max(...kept.map((i) => i[2]));
+      kept = kept.filter((i) => i[2] !== drop);
+    }
+    return footerHint(kept.map(([k, w]) => [k, w]));
   }
+
 
   text(key: string, ch: string | undefined): boolean {
     if (!this.editingDisplayFilter) {
@@ -277,6 +372,15 @@ export class ListWindow implements WindowController {
       case 'quit':
         this.ctx.quit();
         break;
+      case 'columns-window':
+        this.ctx.open(new ColumnsWindow(this, () => this.ctx.close(), this.ctx.ascii));
+        break;
+      case 'sort-menu':
+        this.ctx.open(new SortMenu(this, () => this.ctx.close()));
+        break;
+      case 'sort-flip':
+        this.sort = { id: this.sort?.id ?? 'index', descending: !(this.sort?.descending ?? false) };
+        break;
       default:
         break;
     }
@@ -301,4 +405,10 @@ export class ListWindow implements WindowController {
   setFilter(f: FilterFields): void {
     this.filter = f;
   }
+}
+
+/** A column by id, for sorting by a column not shown (config `sort`). */
+function columnOf(id: string): ListColumn | undefined {
+  const c = columnById(id);
+  return typeof c === 'string' ? undefined : c;
 }

@@ -4,8 +4,10 @@ import type { MessageGroup } from '../capture/save';
 export type SaveFormat = 'pcap' | 'text';
 import type { ByteLocation, DialogStore } from '../store/store';
 import type { UtcOffset } from '../view/clock';
+import { padWidth } from '../view/text-width';
 import type { KeyAction, KeyBinding, KeyWindow } from './keymap';
 import type { Overlay, Size, StyledLine } from './canvas';
+import type { SipscopeConfig } from '../config/config';
 
 /** Progress of reading the inputs, shown in the list header. */
 export interface LoadState {
@@ -23,6 +25,8 @@ export interface UiContext {
   readonly offset: UtcOffset;
   readonly ascii: boolean;
   readonly load: LoadState;
+  /** Config file settings (columns, sort, aliases, keys, related headers); absent: defaults. */
+  readonly config?: SipscopeConfig;
   /** Message bytes, or undefined when they cannot be read back (yet). */
   readBytes(loc: ByteLocation): Buffer | undefined;
   /** Whether a dialog passes the command line's match expression (-v inverts). */
@@ -66,9 +70,7 @@ export function typedChar(key: string, ch: string | undefined): string | undefin
   return ch;
 }
 
-/** Pads or cuts a line's text to the width (code points). */
+/** Pads or cuts a line's text to the width (terminal cells: wide characters count two). */
 export function padTo(text: string, width: number): string {
-  const chars = [...text];
-  if (chars.length >= width) return chars.slice(0, width).join('');
-  return text + ' '.repeat(width - chars.length);
+  return padWidth(text, width);
 }

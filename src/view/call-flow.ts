@@ -31,6 +31,8 @@ export interface FlowMessage {
 export interface FlowOptions {
   ascii: boolean;
   offset: UtcOffset;
+  /** Name shown for an endpoint (config aliases); endpoints with the same name share a column. */
+  alias?: (endpoint: string) => string;
 }
 
 export interface CallFlow {
@@ -91,11 +93,11 @@ export function shortenEndpoint(endpoint: string, width: number, ellipsis = '…
 }
 
 /** Endpoints in order of first appearance (source before destination). */
-export function flowColumns(msgs: readonly FlowMessage[]): string[] {
+export function flowColumns(msgs: readonly FlowMessage[], alias: (endpoint: string) => string = (e) => e): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const m of msgs) {
-    for (const e of [m.src, m.dst]) {
+    for (const e of [alias(m.src), alias(m.dst)]) {
       if (!seen.has(e)) {
         seen.add(e);
         out.push(e);
@@ -114,13 +116,14 @@ function notes(m: FlowMessage): string {
 /** Lays out the ladder. Pure: crafted messages in, text lines out. */
 export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOptions): CallFlow {
   const g = options.ascii ? ASCII : UTF8;
-  const columns = flowColumns(msgs);
+  const alias = options.alias ?? ((e: string) => e);
+  const columns = flowColumns(msgs, alias);
   const index = new Map(columns.map((c, i) => [c, i]));
   const longestAddr = columns.reduce((n, c) => Math.max(n, [...c].length), 0);
   let longestLabel = 0;
   for (const m of msgs) {
-    const a = index.get(m.src) ?? 0;
-    const b = index.get(m.dst) ?? 0;
+    const a = index.get(alias(m.src)) ?? 0;
+    const b = index.get(alias(m.dst)) ?? 0;
     if (Math.abs(a - b) === 1) longestLabel = Math.max(longestLabel, [...m.label].length + (m.retrans ? RETRANS.length : 0));
   }
   const cw = Math.min(MAX_COLUMN, Math.max(MIN_COLUMN, longestAddr + 2, longestLabel + 6));
@@ -144,8 +147,8 @@ export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOption
     const margin = `${time} ${delta.padEnd(10)} `;
     [...margin].forEach((ch, k) => (cells[k] = ch));
     for (let i = 0; i < columns.length; i++) cells[centre(i)] = g.column;
-    const a = index.get(m.src) ?? 0;
-    const b = index.get(m.dst) ?? 0;
+    const a = index.get(alias(m.src)) ?? 0;
+    const b = index.get(alias(m.dst)) ?? 0;
     const label = safeText(m.label) + (m.retrans ? RETRANS : '');
     let arrow: string;
     let from: number;
@@ -168,8 +171,9 @@ export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOption
           : g.left + g.line.repeat(left) + text + g.line.repeat(right);
       from = lo + 1;
     }
+    // A message to itself may reach past the last column (endpoints merged by an alias).
     [...arrow].forEach((ch, k) => {
-      if (from + k < width) cells[from + k] = ch;
+      if (from + k < width || a === b) cells[from + k] = ch;
     });
     const note = notes(m);
     lines.push((cells.join('') + (note === '' ? '' : ' ' + safeText(note))).trimEnd());

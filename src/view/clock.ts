@@ -1,4 +1,5 @@
 import { isoTime } from './dialog-report';
+import { displayWidth, fitWidth } from './text-width';
 
 /**
  * Seconds to add to a UTC time to show it as wall-clock time (local time zone at that
@@ -37,18 +38,12 @@ export function formatDuration(seconds: number): string {
   return `${h > 0 ? `${h}:` : ''}${mm}:${String(r).padStart(2, '0')}`;
 }
 
-/** Display width of a string in terminal cells, counting code points (no wide-character table). */
+/** Display width of a string in terminal cells (wide CJK characters count two, combining marks none). */
 export function cellWidth(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+  return displayWidth(s);
 }
 
-/** Cuts or pads a string to exactly `width` cells; a cut is marked with `~`. */
-export function fit(s: string, width: number, align: 'left' | 'right' = 'left'): string {
-  if (width <= 0) return '';
-  const chars = [...s];
-  if (chars.length > width) return width === 1 ? '~' : chars.slice(0, width - 1).join('') + '~';
-  const padding = ' '.repeat(width - chars.length);
-  return align === 'right' ? padding + s : s + padding;
+/** Cuts or pads a string to exactly `width` cells; a cut is marked with `ellipsis` (`~` by default). */
+export function fit(s: string, width: number, align: 'left' | 'right' = 'left', ellipsis = '~'): string {
+  return fitWidth(s, width, align, ellipsis);
 }

@@ -1,48 +1,23 @@
 import type { Dialog } from '../store/dialog';
 import type { DialogStore } from '../store/store';
 import { safeText } from './dialog-report';
-import { fit, formatClockSeconds, formatDuration, type UtcOffset } from './clock';
+import { fit, type UtcOffset } from './clock';
+import { columnCells, defaultColumns, type ListColumn } from './list-columns';
+import { displayWidth } from './text-width';
 
 /**
  * The dialog list as text: columns fitted to the terminal width, and rows computed only for
  * the visible slice (a list of 100,000+ dialogs formats a screenful, never all of them).
  */
 
-export interface ListColumn {
-  id: string;
-  title: string;
-  /** Narrowest useful width. */
-  min: number;
-  /** Width wanted when there is room. */
-  pref: number;
-  /** Share of spare width this column takes (0: fixed). */
-  flex: number;
-  /** Dropped first when the terminal is too narrow: higher drops earlier. */
-  drop: number;
-  align?: 'right';
-}
+export type { ListColumn } from './list-columns';
 
-/** The columns, in display order (sngrep's names: index, method, sipfromuser, siptouser, msgcnt, src, dst, state, ...). */
-export const LIST_COLUMNS: readonly ListColumn[] = [
-  { id: 'index', title: 'Idx', min: 4, pref: 6, flex: 0, drop: 0, align: 'right' },
-  { id: 'method', title: 'Method', min: 8, pref: 9, flex: 0, drop: 1 },
-  { id: 'from', title: 'From', min: 12, pref: 16, flex: 2, drop: 0 },
-  { id: 'to', title: 'To', min: 12, pref: 16, flex: 2, drop: 0 },
-  { id: 'msgs', title: 'Msgs', min: 4, pref: 4, flex: 0, drop: 2, align: 'right' },
-  { id: 'src', title: 'Source', min: 14, pref: 21, flex: 1, drop: 4 },
-  { id: 'dst', title: 'Destination', min: 14, pref: 21, flex: 1, drop: 4 },
-  { id: 'state', title: 'State', min: 10, pref: 10, flex: 0, drop: 0 },
-  { id: 'findings', title: 'Findings', min: 10, pref: 16, flex: 1, drop: 3 },
-  { id: 'start', title: 'Start', min: 8, pref: 8, flex: 0, drop: 3 },
-  { id: 'duration', title: 'Dur', min: 6, pref: 6, flex: 0, drop: 3, align: 'right' },
-  { id: 'transport', title: 'Proto', min: 5, pref: 5, flex: 0, drop: 5 },
-  { id: 'callid', title: 'Call-ID', min: 12, pref: 24, flex: 3, drop: 6 },
-  { id: 'reason', title: 'Reason', min: 10, pref: 20, flex: 2, drop: 5 },
-];
+/** The default columns, in display order (sngrep's names: index, method, sipfromuser, siptouser, msgcnt, src, dst, state, ...). */
+export const LIST_COLUMNS: readonly ListColumn[] = defaultColumns();
 
 export interface FittedColumn {
   column: ListColumn;
-  /** Index of the column in LIST_COLUMNS (and in `dialogCells`). */
+  /** Index of the column in the columns fitted (and in the row's cells). */
   cell: number;
   width: number;
 }
@@ -85,6 +60,9 @@ export function fitColumns(width: number, columns: readonly ListColumn[] = LIST_
         given = spare;
       }
     }
+  } else if (spare > 0 && kept.length > 0) {
+    // Every column has a fixed width (config): the last one takes the rest, as in sngrep.
+    widths[kept.length - 1]! += spare;
   } else if (spare < 0) {
     // Shrink flexible, then all columns, toward their minimum, one cell at a time.
     for (let pass = 0; pass < 2 && spare < 0; pass++) {
@@ -118,49 +96,91 @@ export function findingsCellText(labels: readonly string[]): string {
  * messages back, so the UI fills it only for the rows on screen.
  */
 export function dialogCells(store: DialogStore, d: Dialog, offset: UtcOffset, findings?: readonly string[]): string[] {
-  const first = d.msgs[0];
-  const last = d.msgs[d.msgs.length - 1];
-  const start = first === undefined ? '' : formatClockSeconds(store.msgSec(first), offset);
-  const duration = first === undefined || last === undefined ? 0 : store.msgTime(last) - store.msgTime(first);
-  const reason =
-    d.reason !== '' ? d.reason : d.warning !== '' ? d.warning : d.finalStatus > 0 ? `${d.finalStatus} ${d.finalPhrase}` : '';
-  return [
-    String(d.index),
-    d.method,
-    d.from.user || d.from.uri,
-    d.to.user || d.to.uri,
-    String(d.msgs.length),
-    d.src,
-    d.dst,
-    d.isInvite ? d.state : '',
-    findings === undefined ? '' : [...new Set(findings)].join(','),
-    start,
-    formatDuration(duration),
-    d.transport,
-    d.callId,
-    reason,
-  ].map(safeText);
+  return columnCells(LIST_COLUMNS, d, { store, offset, findings });
 }
 
-/** The column header line (aligned with the rows). */
-export function listHeader(fitted: readonly FittedColumn[]): string {
-  return ' '.repeat(MARK_WIDTH) + fitted.map((f) => fit(f.column.title, f.width, f.column.align === 'right' ? 'right' : 'left')).join(' ');
+/** The column the list is sorted by, and the direction. */
+export interface SortMark {
+  id: string;
+  descending: boolean;
+}
+
+/** Appended to the sorted column's title. */
+export function sortMarkText(descending: boolean, ascii: boolean): string {
+  return ascii ? (descending ? ' v' : ' ^') : descending ? '▼' : '▲';
+}
+
+export interface RowStyle {
+  /** Colours cells (config `color`); rows then come in parts too. */
+  colour?: CellColour;
+  /** Marks a cut cell: `~` (ASCII) or `…`. */
+  ellipsis?: string;
+  sort?: SortMark;
+  ascii?: boolean;
+}
+
+/** The column header line (aligned with the rows), the sorted column marked. */
+export function listHeader(fitted: readonly FittedColumn[], style: RowStyle = {}): string {
+  const title = (c: ListColumn): string =>
+    style.sort !== undefined && style.sort.id === c.id ? `${c.title}${sortMarkText(style.sort.descending, style.ascii === true)}` : c.title;
+  // A cut title keeps its sort mark visible: cut the name, not the mark.
+  const cell = (f: FittedColumn): string => {
+    const t = title(f.column);
+    if (t === f.column.title || displayWidth(t) <= f.width) return fit(t, f.width, f.column.align === 'right' ? 'right' : 'left', style.ellipsis);
+    // Too narrow for the title and the mark: the title is cut, without a cut mark.
+    const mark = t.slice(f.column.title.length).trimStart();
+    return fit(f.column.title, Math.max(0, f.width - displayWidth(mark)), 'left', '') + mark;
+  };
+  return ' '.repeat(MARK_WIDTH) + fitted.map(cell).join(' ');
+}
+
+/** A piece of a row, with the colour of its cell when it has one. */
+export interface RowPart {
+  text: string;
+  fg?: string;
+}
+
+/** The colour of a cell ('' or undefined: none), by column id and cell text. */
+export type CellColour = (columnId: string, cell: string) => string | undefined;
+
+/** One row from its cells, in parts: text between coloured cells, and the coloured cells. */
+export function rowParts(cells: readonly string[], fitted: readonly FittedColumn[], selected: boolean, ellipsis?: string, colour?: CellColour): RowPart[] {
+  const parts: RowPart[] = [{ text: selected ? '[*] ' : '[ ] ' }];
+  fitted.forEach((f, i) => {
+    const cell = cells[f.cell] ?? '';
+    const text = fit(cell, f.width, f.column.align === 'right' ? 'right' : 'left', ellipsis);
+    const fg = colour?.(f.column.id, cell);
+    const last = parts[parts.length - 1]!;
+    const sep = i === 0 ? '' : ' ';
+    if (fg === undefined || fg === '' || cell === '') {
+      if (last.fg === undefined) last.text += sep + text;
+      else parts.push({ text: sep + text });
+    } else {
+      if (sep !== '') {
+        if (last.fg === undefined) last.text += sep;
+        else parts.push({ text: sep });
+      }
+      parts.push({ text, fg });
+    }
+  });
+  return parts;
 }
 
 /** One row from its cells. */
-export function formatRow(cells: readonly string[], fitted: readonly FittedColumn[], selected: boolean): string {
-  const mark = selected ? '[*] ' : '[ ] ';
-  return mark + fitted.map((f) => fit(cells[f.cell] ?? '', f.width, f.column.align === 'right' ? 'right' : 'left')).join(' ');
+export function formatRow(cells: readonly string[], fitted: readonly FittedColumn[], selected: boolean, ellipsis?: string): string {
+  return rowParts(cells, fitted, selected, ellipsis).map((p) => p.text).join('');
 }
 
 export interface ListSlice {
   header: string;
   rows: string[];
+  /** The rows in parts, when a cell colour was given (style.colour). */
+  parts?: RowPart[][];
 }
 
 /**
- * The visible rows: `displayed[top .. top+height)`. `cells` gives a dialog's cells (the UI
- * passes a cached version of `dialogCells`).
+ * The visible rows: `displayed[top .. top+height)`. `cells` gives a dialog's cells in
+ * `columns` order (the UI passes a cached version of `columnCells`).
  */
 export function listSlice(
   displayed: readonly Dialog[],
@@ -169,15 +189,20 @@ export function listSlice(
   width: number,
   isSelected: (d: Dialog) => boolean,
   cells: (d: Dialog) => readonly string[],
+  columns: readonly ListColumn[] = LIST_COLUMNS,
+  style: RowStyle = {},
 ): ListSlice {
-  const fitted = fitColumns(width);
+  const fitted = fitColumns(width, columns);
   const rows: string[] = [];
+  const parts: RowPart[][] = [];
   const end = Math.min(displayed.length, Math.max(0, top) + Math.max(0, height));
   for (let i = Math.max(0, top); i < end; i++) {
     const d = displayed[i]!;
-    rows.push(formatRow(cells(d), fitted, isSelected(d)));
+    const p = rowParts(cells(d), fitted, isSelected(d), style.ellipsis, style.colour);
+    rows.push(p.map((x) => x.text).join(''));
+    parts.push(p);
   }
-  return { header: listHeader(fitted), rows };
+  return { header: listHeader(fitted, style), rows, ...(style.colour === undefined ? {} : { parts }) };
 }
 
 /** Keeps a cursor visible: the new top line of a window of `height` rows. */
