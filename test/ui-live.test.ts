@@ -38,6 +38,8 @@ liveTest('-d lo -O: Online header, SIPp calls appear as COMPLETED dialogs, p pau
   t.truthy(packets);
   // The header's count comes from the capture statistics (about once a second).
   await s.waitFor((l) => Number(/Packets: (\d+)/.exec(text(l))?.[1] ?? 0) >= 30, 'the packet count (6 per call)', 10_000);
+  // SIP messages and the kernel's drop count are in the header too.
+  await s.waitFor((l) => /SIP: 30\b/.test(text(l)) && /Drops: 0\b/.test(text(l)), 'SIP: 30 and Drops: 0', 10_000);
 
   s.send('p');
   await s.waitFor((l) => text(l).includes('Paused'), 'the Paused header');

@@ -197,7 +197,7 @@ export class ListWindow implements WindowController {
     const mode =
       live === undefined
         ? `sipscope  Mode: Offline${load.loading ? `  Loading…${progress}` : ''}  File: ${load.files.join(', ')}`
-        : `sipscope  Mode: ${live.paused ? 'Online (Paused)' : 'Online'}${live.state !== undefined ? `  ${live.state}` : ''}  Device: ${live.devices.join(', ')}  Packets: ${live.packets}${live.drops !== null ? `  Drops: ${live.drops}` : ''}${live.output !== undefined ? `  Saving to: ${live.output}` : ''}`;
+        : `sipscope  Mode: ${live.paused ? 'Online (Paused)' : 'Online'}${live.state !== undefined ? `  ${live.state}` : ''}  Device: ${live.devices.join(', ')}  Packets: ${live.packets}  SIP: ${this.ctx.store.counters.sipMessages}${live.drops !== null ? `  Drops: ${live.drops}` : ''}${live.output !== undefined ? `  Saving to: ${live.output}` : ''}`;
     const filters: string[] = [`Dialogs: ${this.ctx.store.dialogCount} (${displayed.length} displayed)`];
     if (this.selected.size > 0) filters.push(`Selected: ${this.selected.size}`);
     if (filterActive(this.filter)) filters.push(`Filter: ${describeFilter(this.filter)}`);
