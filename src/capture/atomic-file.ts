@@ -34,13 +34,7 @@ export function writeFileAtomically(file: string, body: (write: (b: Buffer) => v
     throw new Error(`cannot write ${file}: ${writeErrorReason(err)}`);
   }
   try {
-    body(
-      (b) => {
-        let off = 0;
-        while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
-      },
-      { terminal: false },
-    );
+    body((b) => writeAll(fd, b), { terminal: false });
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, file);
@@ -52,6 +46,18 @@ export function writeFileAtomically(file: string, body: (write: (b: Buffer) => v
     }
     fs.rmSync(tmp, { force: true });
     throw new Error(`cannot write ${file}: ${writeErrorReason(err)}`);
+  }
+}
+
+/** Writes all of `b`; a pipe or terminal set non-blocking (EAGAIN) is waited for rather than failed. */
+function writeAll(fd: number, b: Buffer): void {
+  let off = 0;
+  while (off < b.length) {
+    try {
+      off += fs.writeSync(fd, b, off, b.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
   }
 }
 
@@ -72,20 +78,7 @@ function writeInPlace(file: string, body: (write: (b: Buffer) => void, target: W
     throw new Error(`cannot write ${file}: ${writeErrorReason(err)}`);
   }
   try {
-    body(
-      (b) => {
-        let off = 0;
-        while (off < b.length) {
-          try {
-            off += fs.writeSync(fd, b, off, b.length - off);
-          } catch (err) {
-            // A pipe or terminal opened non-blocking: wait for it rather than fail.
-            if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-          }
-        }
-      },
-      { terminal: tty.isatty(fd) },
-    );
+    body((b) => writeAll(fd, b), { terminal: tty.isatty(fd) });
   } catch (err) {
     throw new Error(`cannot write ${file}: ${writeErrorReason(err)}`);
   } finally {

@@ -35,7 +35,7 @@ import {
   type TextTime,
 } from './text-formats';
 import { contentLengthOf, findSipStart, isSipStartLine, restoreMessage } from './text-message';
-import { addressBytes, FrameSynthesizer, MAX_UDP_PAYLOAD, type SynthEndpoint, type SynthTransport } from './text-frames';
+import { addressBytes, FrameSynthesizer, MAX_UDP_PAYLOAD, type SynthTransport } from './text-frames';
 import { LINKTYPE } from '../pcap/types';
 
 export interface TextReaderOptions {

@@ -13,7 +13,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { reassemblyLimits, type CliOptions } from './args';
 import type { Io } from './main';
-import { Engine, type EngineOptions } from '../engine/engine';
 import type { IpInfo } from '../net/types';
 import type { Frame } from '../pcap/types';
 import { ByteReader } from '../capture/byte-reader';
@@ -28,7 +27,7 @@ import { printResults } from './diagnose';
 import type { CompiledFilter } from '../filter/compile-filter';
 import type { LiveCaptureOptions } from '../capture/live';
 import type { PcapFileWriter } from '../capture/pcap-file-writer';
-import { liveSummary, openWriter, outputSummary, startLiveSession, type LiveSession, type LiveUiRequest } from './live-mode';
+import { liveSummary, openWriter, outputSummary, startLiveSession, TeeEngine, type LiveSession, type LiveUiRequest } from './live-mode';
 import type { OutputSummary } from './summary';
 
 /** What main.ts hands over (passed in rather than imported, so the two modules do not import each other). */
@@ -72,21 +71,6 @@ export interface ListenExtra {
   hepUnreadable: number;
   /** -O: what was written (the same object as in live capture). */
   outputFile?: OutputSummary;
-}
-
-/** An engine that also hands every frame to `tee` (the -O writer) before decoding it. */
-class TeeEngine extends Engine {
-  constructor(
-    options: EngineOptions,
-    private readonly tee: ((frame: Frame) => void) | undefined,
-  ) {
-    super(options);
-  }
-
-  override ingest(frame: Frame, source: number): void {
-    this.tee?.(frame);
-    super.ingest(frame, source);
-  }
 }
 
 export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps): Promise<number> {

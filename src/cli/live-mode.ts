@@ -45,17 +45,17 @@ export interface ModeIo {
 
 const PROGRESS_MS = 1000;
 
-/** An engine that hands every frame to the -O writer before decoding it. */
-class TeeEngine extends Engine {
+/** An engine that hands every frame to `tee` (the -O writer) before decoding it. */
+export class TeeEngine extends Engine {
   constructor(
     options: EngineOptions,
-    private readonly tee: (frame: Frame) => void,
+    private readonly tee: ((frame: Frame) => void) | undefined,
   ) {
     super(options);
   }
 
   override ingest(frame: Frame, source: number): void {
-    this.tee(frame);
+    this.tee?.(frame);
     super.ingest(frame, source);
   }
 }

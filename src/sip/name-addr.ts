@@ -25,7 +25,6 @@ const LF = 0x0a;
 const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LAQUOT = 0x3c;
-const RAQUOT = 0x3e;
 const SEMI = 0x3b;
 const COLON = 0x3a;
 const AT = 0x40;
