@@ -7,7 +7,7 @@ import { SipStreamFramer } from '../sip/stream';
 import type { SipMalformed, SipMessage } from '../sip/types';
 import { parseHeaders, headerValues } from '../sip/headers';
 import { multipartBoundary, multipartSdpRange } from '../sip/sdp';
-import { DialogMedia } from '../rtp/dialog-media';
+import type { MediaOwner } from '../rtp/dialog-media';
 import { RtpTracker } from '../rtp/rtp-tracker';
 import { scanSdpMedia } from '../rtp/sdp-media';
 import type { Dialog } from '../store/dialog';
@@ -124,9 +124,8 @@ export class Engine {
         const r = this.rRow[i]!;
         if (r >= 0) this.rRow[i] = r < frames.length ? frames[r]! : -1;
       }
-      const alive = new Set<DialogMedia>();
-      for (const d of this.store.dialogList()) if (d.media !== undefined) alive.add(d.media);
-      this.rtp.prune((m) => alive.has(m));
+      const alive = new Set<MediaOwner>(this.store.dialogList());
+      this.rtp.prune((owner) => alive.has(owner));
     });
   }
 
@@ -231,8 +230,7 @@ export class Engine {
     }
     const endpoints = scanSdpMedia(buf, start, end);
     if (endpoints.length === 0) return;
-    const media = dialog.media ?? (dialog.media = new DialogMedia());
-    this.rtp.register(media, endpoints);
+    this.rtp.register(dialog, endpoints);
   }
 
   private addMalformed(m: SipMalformed): void {

@@ -13,6 +13,11 @@ export class DialogMedia {
   unfollowedPackets = 0;
 }
 
+/** What the tracker ties endpoints to (a dialog): its media are made at the first packet. */
+export interface MediaOwner {
+  media: DialogMedia | undefined;
+}
+
 /** Capture-wide RTP counters (the summary, and "does this capture carry RTP at all"). */
 export interface RtpCounters {
   /** RTP packets tied to a dialog through its SDP. */

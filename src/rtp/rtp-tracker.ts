@@ -1,5 +1,5 @@
 import type { Packet } from '../net/types';
-import { DialogMedia, MAX_STREAMS_PER_DIALOG, type RtpCounters } from './dialog-media';
+import { DialogMedia, MAX_STREAMS_PER_DIALOG, type MediaOwner, type RtpCounters } from './dialog-media';
 import { STATIC_PAYLOAD_TYPES, type PayloadFormat } from './payload-types';
 import { RtpStream } from './rtp-stream';
 import type { MediaEndpoint } from './sdp-media';
@@ -21,7 +21,7 @@ import type { MediaEndpoint } from './sdp-media';
  */
 
 interface Target {
-  media: DialogMedia;
+  owner: MediaOwner;
   formats: Map<number, PayloadFormat>;
   /** Registered as port + 1 of an m= line: RTCP only. */
   rtcpOnly: boolean;
@@ -38,21 +38,21 @@ export class RtpTracker {
     return this.byIp.size > 0;
   }
 
-  /** Registers the media endpoints of an SDP for a dialog's media. */
-  register(media: DialogMedia, endpoints: readonly MediaEndpoint[]): void {
+  /** Registers the media endpoints of an SDP for a dialog (the owner of the media). */
+  register(owner: MediaOwner, endpoints: readonly MediaEndpoint[]): void {
     for (const e of endpoints) {
       let ports = this.byIp.get(e.ip);
       if (ports === undefined) this.byIp.set(e.ip, (ports = new Map()));
-      ports.set(e.port, { media, formats: e.formats, rtcpOnly: false });
+      set(ports, e.port, owner, e.formats, false);
       const next = ports.get(e.port + 1);
-      if (e.port < 65535 && (next === undefined || next.rtcpOnly)) ports.set(e.port + 1, { media, formats: e.formats, rtcpOnly: true });
+      if (e.port < 65535 && (next === undefined || next.rtcpOnly)) set(ports, e.port + 1, owner, e.formats, true);
     }
   }
 
   /** Forgets endpoints whose dialog is gone (evicted by -R). */
-  prune(alive: (media: DialogMedia) => boolean): void {
+  prune(alive: (owner: MediaOwner) => boolean): void {
     for (const [ip, ports] of this.byIp) {
-      for (const [port, t] of ports) if (!alive(t.media)) ports.delete(port);
+      for (const [port, t] of ports) if (!alive(t.owner)) ports.delete(port);
       if (ports.size === 0) this.byIp.delete(ip);
     }
   }
@@ -68,8 +68,9 @@ export class RtpTracker {
     const t = this.byIp.get(p.dst)?.get(p.dport) ?? this.byIp.get(p.src)?.get(p.sport);
     if (t === undefined) return false;
     const type = b[1]!;
+    const media = t.owner.media ?? (t.owner.media = new DialogMedia());
     if (type >= 192 && type <= 223) {
-      t.media.rtcpPackets++;
+      media.rtcpPackets++;
       this.counters.rtcpPackets++;
       return true;
     }
@@ -87,7 +88,7 @@ export class RtpTracker {
 
     const pt = type & 0x7f;
     const ssrc = b.readUInt32BE(8);
-    const streams = t.media.streams;
+    const streams = media.streams;
     let s: RtpStream | undefined;
     for (let i = 0; i < streams.length; i++) {
       const x = streams[i]!;
@@ -98,7 +99,7 @@ export class RtpTracker {
     }
     if (s === undefined) {
       if (streams.length >= MAX_STREAMS_PER_DIALOG) {
-        t.media.unfollowedPackets++;
+        media.unfollowedPackets++;
         this.counters.rtpPackets++;
         return true;
       }
@@ -110,5 +111,17 @@ export class RtpTracker {
     s.add(b.readUInt16BE(2), b.readUInt32BE(4), pt, payload, p.sec, p.nsec);
     this.counters.rtpPackets++;
     return true;
+  }
+}
+
+/** Points an endpoint at its (new) owner, reusing the entry when there is one. */
+function set(ports: Map<number, Target>, port: number, owner: MediaOwner, formats: Map<number, PayloadFormat>, rtcpOnly: boolean): void {
+  const t = ports.get(port);
+  if (t === undefined) {
+    ports.set(port, { owner, formats, rtcpOnly });
+  } else {
+    t.owner = owner;
+    t.formats = formats;
+    t.rtcpOnly = rtcpOnly;
   }
 }

@@ -1,5 +1,5 @@
 import { formatIpv6, parseIpv6 } from '../net/address';
-import { STATIC_PAYLOAD_TYPES, parseRtpmap, type PayloadFormat } from './payload-types';
+import { STATIC_PAYLOAD_TYPES, type PayloadFormat } from './payload-types';
 
 /*
  * The media endpoints of an SDP body (RFC 8866 §5.7 c=, §5.14 m=, §6.6 a=rtpmap), read
@@ -22,6 +22,9 @@ export interface MediaEndpoint {
 const LF = 0x0a;
 const CR = 0x0d;
 const EQ = 0x3d;
+const SP = 0x20;
+const TAB = 0x09;
+const SLASH = 0x2f;
 const A_RTPMAP = Buffer.from('a=rtpmap:', 'latin1');
 
 interface Section {
@@ -30,20 +33,89 @@ interface Section {
   rtp: boolean;
   pts: number[];
   connection: string;
-  rtpmap: Map<number, PayloadFormat>;
+  /** a=rtpmap entries as read: payload type, format. */
+  rtpmap: [number, PayloadFormat][];
 }
 
-/** The address of a c= value (`IN IP4 192.0.2.1[/ttl]`), '' when unusable. */
-function connectionAddress(value: string): string {
-  const parts = value.trim().split(/\s+/);
-  let addr = parts[2] ?? '';
-  const slash = addr.indexOf('/');
-  if (slash >= 0) addr = addr.slice(0, slash);
-  if ((parts[1] ?? '').toUpperCase() === 'IP6') {
+function startsWith(buf: Buffer, i: number, end: number, prefix: Buffer): boolean {
+  if (end - i <= prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (buf[i + k] !== prefix[k]) return false;
+  return true;
+}
+
+function isSpace(c: number | undefined): boolean {
+  return c === SP || c === TAB;
+}
+
+/** Decimal number at buf[i, end) up to the first non-digit: [value, next index]; value -1 when none. */
+function readInt(buf: Buffer, i: number, end: number): [number, number] {
+  let v = -1;
+  while (i < end) {
+    const c = buf[i]! - 0x30;
+    if (c < 0 || c > 9) break;
+    v = (v < 0 ? 0 : v * 10) + c;
+    if (v > 0xffffff) return [-1, i];
+    i++;
+  }
+  return [v, i];
+}
+
+function skipSpaces(buf: Buffer, i: number, end: number): number {
+  while (i < end && isSpace(buf[i])) i++;
+  return i;
+}
+
+function tokenEnd(buf: Buffer, i: number, end: number): number {
+  while (i < end && !isSpace(buf[i])) i++;
+  return i;
+}
+
+/** The address of a c= value (`IN IP4 192.0.2.1[/ttl]`) in buf[i, end), '' when unusable. */
+function connectionAddress(buf: Buffer, i: number, end: number): string {
+  i = tokenEnd(buf, skipSpaces(buf, i, end), end); // IN
+  const typeStart = skipSpaces(buf, i, end);
+  const typeEnd = tokenEnd(buf, typeStart, end);
+  const addrStart = skipSpaces(buf, typeEnd, end);
+  let addrEnd = addrStart;
+  while (addrEnd < end && !isSpace(buf[addrEnd]) && buf[addrEnd] !== SLASH) addrEnd++;
+  if (addrEnd === addrStart) return '';
+  const addr = buf.toString('latin1', addrStart, addrEnd);
+  if (typeEnd - typeStart === 3 && buf[typeEnd - 1] === 0x36 /* IP6 */) {
     const b = parseIpv6(addr);
     return b === undefined ? '' : formatIpv6(b, 0);
   }
   return addr;
+}
+
+/** `m=<media> <port>[/<n>] <proto> <fmt> ...` in buf[i, end). */
+function mediaSection(buf: Buffer, i: number, end: number): Section {
+  const mediaEnd = tokenEnd(buf, i, end);
+  const media = buf.toString('latin1', i, mediaEnd);
+  const [port, afterPort] = readInt(buf, skipSpaces(buf, mediaEnd, end), end);
+  const protoStart = skipSpaces(buf, tokenEnd(buf, afterPort, end), end);
+  const protoEnd = tokenEnd(buf, protoStart, end);
+  let rtp = false;
+  for (let k = protoStart; k + 2 < protoEnd && !rtp; k++) rtp = buf[k] === 0x52 && buf[k + 1] === 0x54 && buf[k + 2] === 0x50; // RTP
+  const pts: number[] = [];
+  let k = skipSpaces(buf, protoEnd, end);
+  while (k < end) {
+    const [pt, next] = readInt(buf, k, end);
+    if (pt >= 0 && pt < 128 && (next === end || isSpace(buf[next]))) pts.push(pt);
+    k = skipSpaces(buf, tokenEnd(buf, next, end), end);
+  }
+  return { media, port, rtp, pts, connection: '', rtpmap: [] };
+}
+
+/** `a=rtpmap:<pt> <name>/<rate>[/<channels>]` from buf[i, end) (after `a=rtpmap:`). */
+function rtpmapEntry(buf: Buffer, i: number, end: number): [number, PayloadFormat] | undefined {
+  const [pt, afterPt] = readInt(buf, skipSpaces(buf, i, end), end);
+  if (pt < 0 || pt > 127) return undefined;
+  const nameStart = skipSpaces(buf, afterPt, end);
+  let nameEnd = nameStart;
+  while (nameEnd < end && buf[nameEnd] !== SLASH && !isSpace(buf[nameEnd])) nameEnd++;
+  if (nameEnd === nameStart) return undefined;
+  const [rate] = buf[nameEnd] === SLASH ? readInt(buf, nameEnd + 1, end) : [0];
+  return [pt, { name: buf.toString('latin1', nameStart, nameEnd), clockRate: rate > 0 ? rate : 0 }];
 }
 
 /**
@@ -56,38 +128,25 @@ export function scanSdpMedia(buf: Buffer, start: number, end: number): MediaEndp
   let session = '';
   let cur: Section | undefined;
   let i = start;
+  end = Math.min(end, buf.length);
   while (i < end) {
-    let e = buf.indexOf(LF, i);
-    if (e < 0 || e > end) e = end;
+    // Lines are short: a loop beats a native indexOf call per line.
+    let e = i;
+    while (e < end && buf[e] !== LF) e++;
     let le = e;
     if (le > i && buf[le - 1] === CR) le--;
     if (le - i >= 2 && buf[i + 1] === EQ) {
       const type = buf[i];
       if (type === 0x6d /* m */) {
-        const f = buf.toString('latin1', i + 2, le).trim().split(/\s+/);
-        const port = Number.parseInt(f[1] ?? '', 10);
-        const pts: number[] = [];
-        for (let k = 3; k < f.length; k++) {
-          const pt = Number(f[k]);
-          if (Number.isInteger(pt) && pt >= 0 && pt < 128) pts.push(pt);
-        }
-        cur = {
-          media: f[0] ?? '',
-          port: Number.isFinite(port) ? port : 0,
-          rtp: (f[2] ?? '').toUpperCase().includes('RTP'),
-          pts,
-          connection: '',
-          rtpmap: new Map(),
-        };
+        cur = mediaSection(buf, i + 2, le);
         sections.push(cur);
       } else if (type === 0x63 /* c */) {
-        const addr = connectionAddress(buf.toString('latin1', i + 2, le));
+        const addr = connectionAddress(buf, i + 2, le);
         if (cur === undefined) session = addr;
         else cur.connection = addr;
-      } else if (type === 0x61 /* a */ && cur !== undefined && le - i > A_RTPMAP.length && buf.compare(A_RTPMAP, 0, A_RTPMAP.length, i, i + A_RTPMAP.length) === 0) {
-        const m = /^\s*(\d{1,3})\s+(\S+)/.exec(buf.toString('latin1', i + A_RTPMAP.length, le));
-        const format = m === null ? undefined : parseRtpmap(m[2] ?? '');
-        if (m !== null && format !== undefined) cur.rtpmap.set(Number(m[1]), format);
+      } else if (type === 0x61 /* a */ && cur !== undefined && startsWith(buf, i, le, A_RTPMAP)) {
+        const entry = rtpmapEntry(buf, i + A_RTPMAP.length, le);
+        if (entry !== undefined) cur.rtpmap.push(entry);
       }
     }
     i = e + 1;
@@ -98,7 +157,7 @@ export function scanSdpMedia(buf: Buffer, start: number, end: number): MediaEndp
     if (!s.rtp || s.port <= 0 || s.port > 65535 || ip === '' || ip === '0.0.0.0' || ip === '::') continue;
     const formats = new Map<number, PayloadFormat>();
     for (const pt of s.pts) {
-      const f = s.rtpmap.get(pt) ?? STATIC_PAYLOAD_TYPES.get(pt);
+      const f = s.rtpmap.find((r) => r[0] === pt)?.[1] ?? STATIC_PAYLOAD_TYPES.get(pt);
       if (f !== undefined) formats.set(pt, f);
     }
     out.push({ media: s.media, ip, port: s.port, formats });
