@@ -7,7 +7,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { runEngine } from './helpers/run-engine';
-import { sharedCaptures } from './helpers/paths';
+import { ownCaptures, sharedCaptures } from './helpers/paths';
 import type { RtpStream } from '../src/rtp/rtp-stream';
 
 interface TsharkStream {
@@ -47,15 +47,19 @@ function ours(s: RtpStream): TsharkStream {
 }
 
 const CASES: { file: string; streams: number; packets: number }[] = [
-  { file: 'pkts/sip_rtp.pcap', streams: 1, packets: 501 },
-  { file: 'sngrep/aaa.pcap', streams: 1, packets: 9 },
+  { file: path.join(sharedCaptures, 'pkts/sip_rtp.pcap'), streams: 1, packets: 501 },
+  { file: path.join(sharedCaptures, 'sngrep/aaa.pcap'), streams: 1, packets: 9 },
   // VoLTE over GTP-U, IPv6 inside IPv4; the capture has long holes (97% "lost" in both).
-  { file: 'arkime/gtp-iphone.pcap', streams: 2, packets: 27 },
+  { file: path.join(sharedCaptures, 'arkime/gtp-iphone.pcap'), streams: 2, packets: 27 },
+  // The project's SIPp recordings (captures/rtp/record.sh).
+  { file: path.join(ownCaptures, 'rtp/two-way.pcap'), streams: 2, packets: 202 },
+  { file: path.join(ownCaptures, 'rtp/one-way.pcap'), streams: 1, packets: 101 },
+  { file: path.join(ownCaptures, 'rtp/dead-port.pcap'), streams: 2, packets: 202 },
 ];
 
 for (const c of CASES) {
-  test(`${c.file}: every RTP stream tied to its dialog, counts and jitter as tshark`, async (t) => {
-    const file = path.join(sharedCaptures, c.file);
+  test(`${path.basename(path.dirname(c.file))}/${path.basename(c.file)}: every RTP stream tied to its dialog, counts and jitter as tshark`, async (t) => {
+    const file = c.file;
     const run = await runEngine([file]);
     const streams = [...run.engine.store.dialogList()].flatMap((d) => d.media?.streams ?? []);
     t.is(streams.length, c.streams);
