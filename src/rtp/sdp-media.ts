@@ -70,6 +70,13 @@ function tokenEnd(buf: Buffer, i: number, end: number): number {
   return i;
 }
 
+/** An address as packets show it: IPv6 in RFC 5952 form, anything else as written. */
+export function normaliseAddress(addr: string): string {
+  if (!addr.includes(':')) return addr;
+  const b = parseIpv6(addr);
+  return b === undefined ? addr : formatIpv6(b, 0);
+}
+
 /** The address of a c= value (`IN IP4 192.0.2.1[/ttl]`) in buf[i, end), '' when unusable. */
 function connectionAddress(buf: Buffer, i: number, end: number): string {
   i = tokenEnd(buf, skipSpaces(buf, i, end), end); // IN
