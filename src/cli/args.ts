@@ -38,6 +38,8 @@ export interface CliOptions {
   filter: string | undefined;
   /** --diagnose: print the problem dialogs grouped by finding. */
   diagnose: boolean;
+  /** --findings: add each dialog's findings to the -N output (JSON records, table column). */
+  findings: boolean;
   /** -T FILE: write the dialogs as text (implies -N). */
   textOutput: string | undefined;
   help: boolean;
@@ -239,6 +241,12 @@ export const FLAGS: readonly FlagSpec[] = [
     apply: (o) => void (o.diagnose = true),
   },
   {
+    long: 'findings',
+    arg: false,
+    help: "with -N: add each dialog's findings (label, severity, text) to the output: a findings array in --json records, a Findings column in the table",
+    apply: (o) => void (o.findings = true),
+  },
+  {
     short: 'T',
     long: 'text-output',
     arg: true,
@@ -309,6 +317,7 @@ export function defaultOptions(): CliOptions {
     tcpStreamKb: undefined,
     filter: undefined,
     diagnose: false,
+    findings: false,
     textOutput: undefined,
     help: false,
     version: false,
