@@ -1,5 +1,5 @@
 import type { Dialog } from '../store/dialog';
-import { flowMessages, layoutCallFlow, type CallFlow, type FlowMessage } from '../view/call-flow';
+import { flowMessages, layoutCallFlow, rtpStreamLines, withRtpStreams, type CallFlow, type FlowMessage } from '../view/call-flow';
 import { rawLines } from '../view/raw-view';
 import { scrollTop } from '../view/list-view';
 import { safeText } from '../view/dialog-report';
@@ -46,10 +46,11 @@ export class FlowWindow implements WindowController {
   }
 
   private build(): CallFlow {
-    // Rebuilt when messages arrive or compaction (-R) renumbered rows.
-    const built = this.dialog.msgs.length * 65536 + (this.ctx.store.generation % 65536);
+    // Rebuilt when messages or RTP streams arrive or compaction (-R) renumbered rows.
+    const streams = this.dialog.media?.streams ?? [];
+    const built = (this.dialog.msgs.length + streams.length * 1024) * 65536 + (this.ctx.store.generation % 65536);
     if (this.flow === undefined || this.builtFor !== built) {
-      this.msgs = flowMessages(this.ctx.store, this.dialog, (loc) => this.ctx.readBytes(loc));
+      this.msgs = withRtpStreams(flowMessages(this.ctx.store, this.dialog, (loc) => this.ctx.readBytes(loc)), streams);
       this.flow = layoutCallFlow(this.msgs, { ascii: this.ctx.ascii, offset: this.ctx.offset });
       this.builtFor = built;
     }
@@ -76,7 +77,9 @@ export class FlowWindow implements WindowController {
     const previewLines =
       preview === 0 || selected === undefined
         ? []
-        : rawLines(
+        : selected.stream !== undefined
+          ? rtpStreamLines(selected.stream, this.ctx.offset).map(safeText)
+          : rawLines(
             [{ sec: selected.sec, nsec: selected.nsec, src: selected.src, dst: selected.dst, bytes: this.ctx.readBytes(this.ctx.store.msgBytes(selected.row)) }],
             this.ctx.offset,
           );
@@ -115,7 +118,7 @@ export class FlowWindow implements WindowController {
         break;
       case 'open-raw': {
         const m = this.msgs[this.cursor];
-        if (m !== undefined) this.ctx.open(RawWindow.ofRows(this.ctx, [m.row], 'Raw message'));
+        if (m !== undefined && m.row >= 0) this.ctx.open(RawWindow.ofRows(this.ctx, [m.row], 'Raw message'));
         break;
       }
       case 'open-dialog-raw':
