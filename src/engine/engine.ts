@@ -169,7 +169,14 @@ export class Engine {
 
   private onPacket(p: Packet): void {
     // RTP/RTCP of an endpoint some SDP announced (never SIP: its first byte is not text).
-    if (p.transport === 'UDP' && this.rtp.active && this.rtp.packet(p)) return;
+    if (p.transport === 'UDP' && this.rtp.active) {
+      const streams = this.store.rtp.streams;
+      if (this.rtp.packet(p)) {
+        // A new stream is a new arrow in its call flow: tell the views (not per packet).
+        if (this.store.rtp.streams !== streams) this.store.version++;
+        return;
+      }
+    }
     this.pkt = p;
     this.meta = undefined;
     let isSip = false;
