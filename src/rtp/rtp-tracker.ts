@@ -1,8 +1,7 @@
 import type { Packet } from '../net/types';
 import { DialogMedia, MAX_STREAMS_PER_DIALOG, type MediaOwner, type RtpCounters } from './dialog-media';
-import { STATIC_PAYLOAD_TYPES, type PayloadFormat } from './payload-types';
 import { RtpStream } from './rtp-stream';
-import type { MediaEndpoint } from './sdp-media';
+import { payloadFormat, type MediaEndpoint, type RtpmapEntry } from './sdp-media';
 
 /*
  * Ties UDP packets that are not SIP to dialogs: an SDP registers where each side receives
@@ -22,7 +21,7 @@ import type { MediaEndpoint } from './sdp-media';
 
 interface Target {
   owner: MediaOwner;
-  formats: Map<number, PayloadFormat>;
+  rtpmap: readonly RtpmapEntry[];
   /** Registered as port + 1 of an m= line: RTCP only. */
   rtcpOnly: boolean;
 }
@@ -43,9 +42,9 @@ export class RtpTracker {
     for (const e of endpoints) {
       let ports = this.byIp.get(e.ip);
       if (ports === undefined) this.byIp.set(e.ip, (ports = new Map()));
-      set(ports, e.port, owner, e.formats, false);
+      set(ports, e.port, owner, e.rtpmap, false);
       const next = ports.get(e.port + 1);
-      if (e.port < 65535 && (next === undefined || next.rtcpOnly)) set(ports, e.port + 1, owner, e.formats, true);
+      if (e.port < 65535 && (next === undefined || next.rtcpOnly)) set(ports, e.port + 1, owner, e.rtpmap, true);
     }
   }
 
@@ -103,7 +102,7 @@ export class RtpTracker {
         this.counters.rtpPackets++;
         return true;
       }
-      const f = t.formats.get(pt) ?? STATIC_PAYLOAD_TYPES.get(pt);
+      const f = payloadFormat(t.rtpmap, pt);
       s = new RtpStream(p.src, p.sport, p.dst, p.dport, ssrc, pt, f?.name ?? '', f?.clockRate ?? 0);
       streams.push(s);
       this.counters.streams++;
@@ -115,13 +114,13 @@ export class RtpTracker {
 }
 
 /** Points an endpoint at its (new) owner, reusing the entry when there is one. */
-function set(ports: Map<number, Target>, port: number, owner: MediaOwner, formats: Map<number, PayloadFormat>, rtcpOnly: boolean): void {
+function set(ports: Map<number, Target>, port: number, owner: MediaOwner, rtpmap: readonly RtpmapEntry[], rtcpOnly: boolean): void {
   const t = ports.get(port);
   if (t === undefined) {
-    ports.set(port, { owner, formats, rtcpOnly });
+    ports.set(port, { owner, rtpmap, rtcpOnly });
   } else {
     t.owner = owner;
-    t.formats = formats;
+    t.rtpmap = rtpmap;
     t.rtcpOnly = rtcpOnly;
   }
 }

@@ -8,15 +8,21 @@ import { STATIC_PAYLOAD_TYPES, type PayloadFormat } from './payload-types';
  * reading for views and findings is sip/sdp.ts.
  */
 
-/** Where one m= section receives RTP, and the formats it lists. */
+/** An a=rtpmap line: payload type and format. */
+export type RtpmapEntry = readonly [number, PayloadFormat];
+
+/** Where one m= section receives RTP, and its a=rtpmap lines. */
 export interface MediaEndpoint {
-  /** audio, video, ... */
-  media: string;
   /** Connection address (media-level c=, else session-level), IPv6 in RFC 5952 form. */
   ip: string;
   port: number;
-  /** Payload types of the m= line with their encoding and clock rate (rtpmap, else static table). */
-  formats: Map<number, PayloadFormat>;
+  rtpmap: readonly RtpmapEntry[];
+}
+
+/** The format of a payload type: the section's a=rtpmap, else the static table (RFC 3551). */
+export function payloadFormat(rtpmap: readonly RtpmapEntry[], pt: number): PayloadFormat | undefined {
+  for (const [n, f] of rtpmap) if (n === pt) return f;
+  return STATIC_PAYLOAD_TYPES.get(pt);
 }
 
 const LF = 0x0a;
@@ -28,13 +34,10 @@ const SLASH = 0x2f;
 const A_RTPMAP = Buffer.from('a=rtpmap:', 'latin1');
 
 interface Section {
-  media: string;
   port: number;
   rtp: boolean;
-  pts: number[];
   connection: string;
-  /** a=rtpmap entries as read: payload type, format. */
-  rtpmap: [number, PayloadFormat][];
+  rtpmap: RtpmapEntry[];
 }
 
 function startsWith(buf: Buffer, i: number, end: number, prefix: Buffer): boolean {
@@ -94,27 +97,18 @@ function connectionAddress(buf: Buffer, i: number, end: number): string {
   return addr;
 }
 
-/** `m=<media> <port>[/<n>] <proto> <fmt> ...` in buf[i, end). */
+/** `m=<media> <port>[/<n>] <proto> <fmt> ...` in buf[i, end): the port and whether the transport is RTP. */
 function mediaSection(buf: Buffer, i: number, end: number): Section {
-  const mediaEnd = tokenEnd(buf, i, end);
-  const media = buf.toString('latin1', i, mediaEnd);
-  const [port, afterPort] = readInt(buf, skipSpaces(buf, mediaEnd, end), end);
+  const [port, afterPort] = readInt(buf, skipSpaces(buf, tokenEnd(buf, i, end), end), end);
   const protoStart = skipSpaces(buf, tokenEnd(buf, afterPort, end), end);
   const protoEnd = tokenEnd(buf, protoStart, end);
   let rtp = false;
   for (let k = protoStart; k + 2 < protoEnd && !rtp; k++) rtp = buf[k] === 0x52 && buf[k + 1] === 0x54 && buf[k + 2] === 0x50; // RTP
-  const pts: number[] = [];
-  let k = skipSpaces(buf, protoEnd, end);
-  while (k < end) {
-    const [pt, next] = readInt(buf, k, end);
-    if (pt >= 0 && pt < 128 && (next === end || isSpace(buf[next]))) pts.push(pt);
-    k = skipSpaces(buf, tokenEnd(buf, next, end), end);
-  }
-  return { media, port, rtp, pts, connection: '', rtpmap: [] };
+  return { port, rtp, connection: '', rtpmap: [] };
 }
 
 /** `a=rtpmap:<pt> <name>/<rate>[/<channels>]` from buf[i, end) (after `a=rtpmap:`). */
-function rtpmapEntry(buf: Buffer, i: number, end: number): [number, PayloadFormat] | undefined {
+function rtpmapEntry(buf: Buffer, i: number, end: number): RtpmapEntry | undefined {
   const [pt, afterPt] = readInt(buf, skipSpaces(buf, i, end), end);
   if (pt < 0 || pt > 127) return undefined;
   const nameStart = skipSpaces(buf, afterPt, end);
@@ -162,12 +156,7 @@ export function scanSdpMedia(buf: Buffer, start: number, end: number): MediaEndp
   for (const s of sections) {
     const ip = s.connection !== '' ? s.connection : session;
     if (!s.rtp || s.port <= 0 || s.port > 65535 || ip === '' || ip === '0.0.0.0' || ip === '::') continue;
-    const formats = new Map<number, PayloadFormat>();
-    for (const pt of s.pts) {
-      const f = s.rtpmap.find((r) => r[0] === pt)?.[1] ?? STATIC_PAYLOAD_TYPES.get(pt);
-      if (f !== undefined) formats.set(pt, f);
-    }
-    out.push({ media: s.media, ip, port: s.port, formats });
+    out.push({ ip, port: s.port, rtpmap: s.rtpmap });
   }
   return out;
 }
