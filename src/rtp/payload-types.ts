@@ -43,12 +43,3 @@ export function staticPayloadName(pt: string): string | undefined {
   if (!/^\d{1,3}$/.test(pt)) return undefined;
   return STATIC_PAYLOAD_TYPES.get(Number(pt))?.name;
 }
-
-/** `PCMU/8000`, `telephone-event/8000`, `opus/48000/2` → format; undefined when unreadable. */
-export function parseRtpmap(value: string): PayloadFormat | undefined {
-  const parts = value.split('/');
-  const name = (parts[0] ?? '').trim();
-  if (name === '') return undefined;
-  const rate = Number.parseInt(parts[1] ?? '', 10);
-  return { name, clockRate: Number.isFinite(rate) && rate > 0 ? rate : 0 };
-}
