@@ -243,7 +243,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     long: 'findings',
     arg: false,
-    help: "with -N: add each dialog's findings (label, severity, text) to the output: a findings array in --json records, a Findings column in the table",
+    help: "with -N on files (-I): add each dialog's findings (label, severity, text) to the output: a findings array in --json records, a Findings column in the table",
     apply: (o) => void (o.findings = true),
   },
   {
