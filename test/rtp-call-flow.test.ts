@@ -6,7 +6,8 @@
  */
 import test from 'ava';
 import * as path from 'node:path';
-import { flowMessages, layoutCallFlow, withRtpStreams, type FlowMessage } from '../src/view/call-flow';
+import { flowMessages, layoutCallFlow, rtpStreamLines, withRtpStreams, type FlowMessage } from '../src/view/call-flow';
+import { safeText } from '../src/view/dialog-report';
 import { UTC } from '../src/view/clock';
 import { RtpStream } from '../src/rtp/rtp-stream';
 import { runEngine } from './helpers/run-engine';
@@ -64,6 +65,15 @@ test('a B2BUA call: the two streams span the proxy, full labels, at their first 
     { ascii: true, offset: UTC },
   );
   t.is(wide.lines[4], '12:00:01.050000 +0.150000  |<---------RTP PCMU 250 pkts loss 0% jitter 4.0 ms----------| 10.0.0.2:50000 > 10.0.0.1:40000');
+});
+
+test('a codec name from the capture with an escape sequence is shown escaped on the arrow and in the preview', (t) => {
+  const s = new RtpStream('10.0.0.1', 40000, '10.0.0.2', 50000, 1, 96, '\x1b[2Jevil', 8000);
+  s.add(1, 0, 96, 160, T0, 0);
+  const flow = layoutCallFlow(withRtpStreams([msg(A, B, 'INVITE', 0, { hasSdp: true, sdp: { codec: 'x', media: '10.0.0.1:40000' } })], [s]), { ascii: true, offset: UTC });
+  t.false(flow.lines.join('\n').includes('\x1b'));
+  t.true(flow.lines[1]!.includes('RTP \\x1b[2J'));
+  t.false(rtpStreamLines(s, UTC).map(safeText).join('\n').includes('\x1b'));
 });
 
 test('SIPp two-way call: both streams between caller and callee columns, short labels with the rest beside', async (t) => {
