@@ -172,8 +172,9 @@ export class Engine {
     if (p.transport === 'UDP' && this.rtp.active) {
       const streams = this.store.rtp.streams;
       if (this.rtp.packet(p)) {
-        // A new stream is a new arrow in its call flow: tell the views (not per packet).
-        if (this.store.rtp.streams !== streams) this.store.version++;
+        // A new stream is a new arrow in its call flow, and counts grow: tell the views at
+        // each new stream and every 64 packets, not per packet.
+        if (this.store.rtp.streams !== streams || (this.store.rtp.rtpPackets & 63) === 0) this.store.version++;
         return;
       }
     }

@@ -22,7 +22,7 @@ export class FlowWindow implements WindowController {
   private pageRows = 10;
   private msgs: FlowMessage[] = [];
   private flow: CallFlow | undefined;
-  private builtFor = -1;
+  private builtFor = '';
   private readonly findingsOf: (d: Dialog) => readonly Finding[];
 
   constructor(
@@ -48,7 +48,7 @@ export class FlowWindow implements WindowController {
   private build(): CallFlow {
     // Rebuilt when messages or RTP streams arrive or compaction (-R) renumbered rows.
     const streams = this.dialog.media?.streams ?? [];
-    const built = (this.dialog.msgs.length + streams.length * 1024) * 65536 + (this.ctx.store.generation % 65536);
+    const built = `${this.dialog.msgs.length} ${streams.length} ${streams.reduce((n, s) => n + s.packets, 0)} ${this.ctx.store.generation}`;
     if (this.flow === undefined || this.builtFor !== built) {
       this.msgs = withRtpStreams(flowMessages(this.ctx.store, this.dialog, (loc) => this.ctx.readBytes(loc)), streams);
       this.flow = layoutCallFlow(this.msgs, { ascii: this.ctx.ascii, offset: this.ctx.offset });
