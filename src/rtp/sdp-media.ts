@@ -19,7 +19,7 @@ export interface MediaEndpoint {
   rtpmap: readonly RtpmapEntry[];
 }
 
-/** The format of a payload type: the section's a=rtpmap, else the static table (RFC 3551). */
+/** The format of a payload type: the section's a=rtpmap (dynamic types), else the static table (RFC 3551). */
 export function payloadFormat(rtpmap: readonly RtpmapEntry[], pt: number): PayloadFormat | undefined {
   for (const [n, f] of rtpmap) if (n === pt) return f;
   return STATIC_PAYLOAD_TYPES.get(pt);
@@ -50,17 +50,21 @@ function isSpace(c: number | undefined): boolean {
   return c === SP || c === TAB;
 }
 
-/** Decimal number at buf[i, end) up to the first non-digit: [value, next index]; value -1 when none. */
-function readInt(buf: Buffer, i: number, end: number): [number, number] {
+/** Decimal number at buf[i, end) up to the first non-digit; -1 when there is none (or it is huge). */
+function readInt(buf: Buffer, i: number, end: number): number {
   let v = -1;
-  while (i < end) {
+  for (; i < end; i++) {
     const c = buf[i]! - 0x30;
     if (c < 0 || c > 9) break;
     v = (v < 0 ? 0 : v * 10) + c;
-    if (v > 0xffffff) return [-1, i];
-    i++;
+    if (v > 0xffffff) return -1;
   }
-  return [v, i];
+  return v;
+}
+
+function digitsEnd(buf: Buffer, i: number, end: number): number {
+  while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) i++;
+  return i;
 }
 
 function skipSpaces(buf: Buffer, i: number, end: number): number {
@@ -99,23 +103,29 @@ function connectionAddress(buf: Buffer, i: number, end: number): string {
 
 /** `m=<media> <port>[/<n>] <proto> <fmt> ...` in buf[i, end): the port and whether the transport is RTP. */
 function mediaSection(buf: Buffer, i: number, end: number): Section {
-  const [port, afterPort] = readInt(buf, skipSpaces(buf, tokenEnd(buf, i, end), end), end);
-  const protoStart = skipSpaces(buf, tokenEnd(buf, afterPort, end), end);
+  const portStart = skipSpaces(buf, tokenEnd(buf, i, end), end);
+  const port = readInt(buf, portStart, end);
+  const protoStart = skipSpaces(buf, tokenEnd(buf, portStart, end), end);
   const protoEnd = tokenEnd(buf, protoStart, end);
   let rtp = false;
   for (let k = protoStart; k + 2 < protoEnd && !rtp; k++) rtp = buf[k] === 0x52 && buf[k + 1] === 0x54 && buf[k + 2] === 0x50; // RTP
   return { port, rtp, connection: '', rtpmap: [] };
 }
 
-/** `a=rtpmap:<pt> <name>/<rate>[/<channels>]` from buf[i, end) (after `a=rtpmap:`). */
+/**
+ * `a=rtpmap:<pt> <name>/<rate>[/<channels>]` from buf[i, end) (after `a=rtpmap:`). Static
+ * payload types (below 96) are left out: their format is known (RFC 3551) and SDP may not
+ * change it, so the common PCMU/PCMA lines cost nothing.
+ */
 function rtpmapEntry(buf: Buffer, i: number, end: number): RtpmapEntry | undefined {
-  const [pt, afterPt] = readInt(buf, skipSpaces(buf, i, end), end);
-  if (pt < 0 || pt > 127) return undefined;
-  const nameStart = skipSpaces(buf, afterPt, end);
+  const ptStart = skipSpaces(buf, i, end);
+  const pt = readInt(buf, ptStart, end);
+  if (pt < 96 || pt > 127) return undefined;
+  const nameStart = skipSpaces(buf, digitsEnd(buf, ptStart, end), end);
   let nameEnd = nameStart;
   while (nameEnd < end && buf[nameEnd] !== SLASH && !isSpace(buf[nameEnd])) nameEnd++;
   if (nameEnd === nameStart) return undefined;
-  const [rate] = buf[nameEnd] === SLASH ? readInt(buf, nameEnd + 1, end) : [0];
+  const rate = buf[nameEnd] === SLASH ? readInt(buf, nameEnd + 1, end) : 0;
   return [pt, { name: buf.toString('latin1', nameStart, nameEnd), clockRate: rate > 0 ? rate : 0 }];
 }
 
