@@ -97,3 +97,29 @@ test('-R: endpoints of an evicted dialog are forgotten at compaction, its port t
   t.is(run.engine.store.rtp.rtpPackets, 0, 'RTP to the evicted call is not counted');
   t.is(run.engine.counters.notSip, 10);
 });
+
+test('SDP inside a multipart body (SIP-I: SDP and ISUP) registers its media like a plain one', async (t) => {
+  const boundary = 'unique-boundary-1';
+  const multipart = (ip: string, port: number): string =>
+    [
+      `--${boundary}`,
+      'Content-Type: application/sdp',
+      '',
+      sdp(ip, port, [[0, 'PCMU']]).trimEnd(),
+      `--${boundary}`,
+      'Content-Type: application/isup;version=itu-t92+',
+      '',
+      '\x01\x10\x60\x01\x0a\x00',
+      `--${boundary}--`,
+      '',
+    ].join('\r\n');
+  const toMultipart = (text: string): string => text.replace('Content-Type: application/sdp', `Content-Type: multipart/mixed;boundary=${boundary}`);
+  const c = new Call({ callId: 'mp@t', caller, callee })
+    .req(0, 'INVITE', 1, { body: multipart('10.1.0.1', 41000) }, toMultipart)
+    .res(0.5, 200, 'OK', 'INVITE', 1, { body: sdp('10.2.0.1', 51000, [[0, 'PCMU']]) })
+    .req(0.6, 'ACK', 1);
+  // From a port no SDP names: only the multipart offer's address ties it to the call.
+  const run = await runSent(c.sent, media('10.2.0.9:59998', '10.1.0.1:41000', 1, 10, 11));
+  const d = run.engine.store.dialog('mp@t')!;
+  t.deepEqual(d.media?.streams.map((s) => [s.src, s.dst, s.packets]), [['10.2.0.9:59998', '10.1.0.1:41000', 10]]);
+});
