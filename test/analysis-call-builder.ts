@@ -18,7 +18,8 @@ export interface Sent {
   at: number;
   from: string;
   to: string;
-  text: string;
+  /** SIP text, or the bytes of another payload (RTP). */
+  text: string | Buffer;
 }
 
 function split(ep: string): { ip: string; port: number } {

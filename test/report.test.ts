@@ -21,7 +21,7 @@ test('the table cuts long cells with a mark and keeps columns aligned', (t) => {
     index: 1, callId: 'x', method: 'INVITE', state: 'COMPLETED', fromUser: '1'.repeat(40), fromUri: '', fromName: '',
     toUser: 'bob', toUri: '', toName: '', src: '10.0.0.1:5060', dst: '10.0.0.2:5060', transport: 'UDP', messages: 7,
     retransmissions: 0, start: '2026-11-23T12:00:00.000000Z', end: '2026-11-23T12:00:02.000000Z', duration: 2,
-    talkTime: 1.5, finalStatus: 200, reason: 'OK', warning: '', xCallId: '', userAgent: '',
+    talkTime: 1.5, finalStatus: 200, reason: 'OK', warning: '', xCallId: '', userAgent: '', rtp: [], rtcpPackets: 0,
   } satisfies DialogRecord;
   const lines = formatTable([r]).split('\n');
   t.is(lines[2]!.indexOf('bob'), lines[0]!.indexOf('To'));

@@ -5,12 +5,13 @@ import { parseNameAddr } from '../sip/name-addr';
 import { header, headers, readDialogMessages, uriUser, type MessageByteSource, type MessageInfo } from './dialog-messages';
 import { describeReason, describeWarning, isIpLiteral, parseVia, privateRange, sdpCodecs, uriHost } from './sip-facts';
 import { explainStatus } from './status-explanations';
+import { mediaFindings, RTP_JITTER_MS, RTP_LOSS_PERCENT } from './rtp-findings';
 
 /*
  * Findings: what an engineer reading a dialog's ladder would say is wrong with it, computed
  * from its messages. Each has a short label (a list column, `--filter 'finding LABEL'`) and
- * one line of text with the facts (numbers, addresses, counts, times). RTP is not looked at
- * yet: these come from SIP and SDP only.
+ * one line of text with the facts (numbers, addresses, counts, times). They come from SIP
+ * and SDP, and from the RTP streams tied to the dialog (rtp-findings.ts).
  */
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -51,6 +52,10 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   { label: 'nat', severity: 'warning', title: 'private address in Via, Contact or SDP: NAT not handled' },
   { label: 'no-bye', severity: 'info', title: 'call still up at the end of the capture' },
   { label: 'post-dial-delay', severity: 'warning', title: 'long post-dial delay' },
+  { label: 'one-way-audio', severity: 'error', title: 'answered call with RTP in one direction only' },
+  { label: 'no-rtp', severity: 'error', title: 'SDP media address with no RTP to or from it (the capture has RTP)' },
+  { label: 'rtp-loss', severity: 'warning', title: `RTP packet loss over ${RTP_LOSS_PERCENT}%` },
+  { label: 'rtp-jitter', severity: 'warning', title: `RTP jitter peak over ${RTP_JITTER_MS} ms` },
 ];
 
 export const FINDING_LABELS: readonly string[] = FINDING_KINDS.map((k) => k.label);
@@ -91,6 +96,7 @@ export function analyseDialog(store: DialogStore, dialog: Dialog, bytes?: Messag
     nat(msgs, out);
     stillUp(dialog, msgs, out);
     postDialDelay(msgs, options.postDialDelay ?? 5, out);
+    for (const f of mediaFindings(store, dialog, msgs)) add(out, f.label, f.text);
   } catch {
     // A finding that cannot be computed is left out; the others stand.
   }

@@ -1,4 +1,5 @@
 import type { Sdp } from '../sip/types';
+import { staticPayloadName } from '../rtp/payload-types';
 
 /*
  * Small readings of SIP and SDP values that the findings need.
@@ -68,34 +69,6 @@ export function privateRange(addr: string): string {
   return '';
 }
 
-/** Static RTP payload types (RFC 3551 §6, Tables 4 and 5). */
-const STATIC_PAYLOAD_TYPES: Readonly<Record<string, string>> = {
-  '0': 'PCMU',
-  '3': 'GSM',
-  '4': 'G723',
-  '5': 'DVI4',
-  '6': 'DVI4',
-  '7': 'LPC',
-  '8': 'PCMA',
-  '9': 'G722',
-  '10': 'L16',
-  '11': 'L16',
-  '12': 'QCELP',
-  '13': 'CN',
-  '14': 'MPA',
-  '15': 'G728',
-  '16': 'DVI4',
-  '17': 'DVI4',
-  '18': 'G729',
-  '25': 'CelB',
-  '26': 'JPEG',
-  '28': 'nv',
-  '31': 'H261',
-  '32': 'MPV',
-  '33': 'MP2T',
-  '34': 'H263',
-};
-
 /**
  * Formats that are not codecs in the sense of "can the two sides hear each other":
  * DTMF (RFC 4733), comfort noise (RFC 3389), redundancy (RFC 2198) and FEC (RFC 5109).
@@ -118,7 +91,7 @@ export function sdpCodecs(sdp: Sdp, media = 'audio', withRejected = false): { co
     if (m.port !== 0) open = true;
     for (const f of m.formats) {
       const map = m.rtpmap.get(f);
-      const name = (map !== undefined ? map.split('/')[0] ?? '' : (STATIC_PAYLOAD_TYPES[f] ?? `PT${f}`)).toUpperCase();
+      const name = (map !== undefined ? map.split('/')[0] ?? '' : (staticPayloadName(f) ?? `PT${f}`)).toUpperCase();
       const list = AUXILIARY.has(name) ? auxiliary : codecs;
       if (!list.includes(name)) list.push(name);
     }

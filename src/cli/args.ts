@@ -38,6 +38,8 @@ export interface CliOptions {
   filter: string | undefined;
   /** --diagnose: print the problem dialogs grouped by finding. */
   diagnose: boolean;
+  /** --findings: add each dialog's findings to the -N output (JSON records, table column). */
+  findings: boolean;
   /** -T FILE: write the dialogs as text (implies -N). */
   textOutput: string | undefined;
   /** -f FILE: read this config file instead of /etc/sipscoperc and ~/.sipscoperc. */
@@ -245,6 +247,12 @@ export const FLAGS: readonly FlagSpec[] = [
     apply: (o) => void (o.diagnose = true),
   },
   {
+    long: 'findings',
+    arg: false,
+    help: "with -N on files (-I): add each dialog's findings (label, severity, text) to the output: a findings array in --json records, a Findings column in the table",
+    apply: (o) => void (o.findings = true),
+  },
+  {
     short: 'T',
     long: 'text-output',
     arg: true,
@@ -337,6 +345,7 @@ export function defaultOptions(): CliOptions {
     tcpStreamKb: undefined,
     filter: undefined,
     diagnose: false,
+    findings: false,
     textOutput: undefined,
     configFile: undefined,
     noConfig: false,

@@ -152,17 +152,25 @@ export function formatDiagnosisJson(store: DialogStore, diag: Diagnosis): string
 export interface TelephonyOptions {
   filter: CompiledFilter | undefined;
   diagnose: boolean;
+  /** --findings: compute every shown dialog's findings for the output. */
+  findings?: boolean;
   json: boolean;
   quiet: boolean;
   invert: boolean;
 }
 
 /**
- * Runs --filter and --diagnose over a finished engine: returns the filter's verdicts as a
- * predicate for printHeadless, and with --diagnose the report to print instead of the table.
+ * Runs --filter, --diagnose and --findings over a finished engine: returns the filter's
+ * verdicts as a predicate for printHeadless, with --findings each shown dialog's findings
+ * (computed now, while the bytes can be read back), and with --diagnose the report to print
+ * instead of the table.
  */
-export function runTelephony(engine: Engine, reports: InputReport[], o: TelephonyOptions): { filter?: (d: Dialog) => boolean; report?: string[] } {
-  if (o.filter === undefined && !o.diagnose) return {};
+export function runTelephony(
+  engine: Engine,
+  reports: InputReport[],
+  o: TelephonyOptions,
+): { filter?: (d: Dialog) => boolean; findings?: (d: Dialog) => readonly Finding[]; report?: string[] } {
+  if (o.filter === undefined && !o.diagnose && o.findings !== true) return {};
   const store = engine.store;
   const bytes = new ByteReader(store);
   try {
@@ -177,7 +185,13 @@ export function runTelephony(engine: Engine, reports: InputReport[], o: Telephon
     }
     if (!o.diagnose) {
       const set = new Set(shown);
-      return { filter: (d) => set.has(d) };
+      const out: { filter?: (d: Dialog) => boolean; findings?: (d: Dialog) => readonly Finding[] } = {};
+      if (compiled !== undefined) out.filter = (d) => set.has(d);
+      if (o.findings === true) {
+        const found = new Map(shown.map((d) => [d, findingsOf(d)]));
+        out.findings = (d) => found.get(d) ?? [];
+      }
+      return out;
     }
     const diag = diagnose(shown, findingsOf);
     if (o.json) {

@@ -1,7 +1,8 @@
 import type { Engine } from '../engine/engine';
 import type { InputReport } from '../capture/inputs';
 import type { Dialog } from '../store/dialog';
-import { dialogRecord, formatTable, safeText } from '../view/dialog-report';
+import type { Finding } from '../analysis';
+import { dialogRecord, FINDINGS_COLUMN, formatTable, safeText, TABLE_COLUMNS } from '../view/dialog-report';
 import { buildSummary, formatSummaryLine, type Summary } from './summary';
 
 export interface HeadlessOutputOptions {
@@ -13,6 +14,8 @@ export interface HeadlessOutputOptions {
   extra?: Record<string, unknown>;
   /** Narrows the dialogs printed (e.g. --filter), after the match expression. */
   filter?: (d: Dialog) => boolean;
+  /** --findings: each dialog's findings, added to its JSON record and as a table column. */
+  findings?: (d: Dialog) => readonly Finding[];
 }
 
 /**
@@ -33,7 +36,7 @@ export async function printHeadless(
     // Written in batches: a single string for 100,000+ dialogs would double peak memory.
     let batch: string[] = [];
     for (const d of dialogs) {
-      batch.push(JSON.stringify(dialogRecord(engine.store, d)));
+      batch.push(JSON.stringify(dialogRecord(engine.store, d, o.findings?.(d))));
       if (batch.length === 2000) {
         await write(batch.join('\n') + '\n');
         batch = [];
@@ -42,7 +45,8 @@ export async function printHeadless(
     batch.push(JSON.stringify({ summary }));
     await write(batch.join('\n') + '\n');
   } else if (!o.quiet) {
-    await write(formatTable(dialogs.map((d) => dialogRecord(engine.store, d))));
+    const columns = o.findings === undefined ? TABLE_COLUMNS : [...TABLE_COLUMNS, FINDINGS_COLUMN];
+    await write(formatTable(dialogs.map((d) => dialogRecord(engine.store, d, o.findings?.(d))), columns));
     await write(safeText(formatSummaryLine(summary)) + '\n');
   }
   return summary;

@@ -170,7 +170,14 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   // --filter and --diagnose read message bytes back: run them while spool copies exist.
-  const telephony = runTelephony(engine, reports, { filter: telephonyFilter.filter, diagnose: o.diagnose, json: o.json, quiet: o.quiet, invert: o.invert });
+  const telephony = runTelephony(engine, reports, {
+    filter: telephonyFilter.filter,
+    diagnose: o.diagnose,
+    findings: o.findings,
+    json: o.json,
+    quiet: o.quiet,
+    invert: o.invert,
+  });
   // -T FILE: the displayed dialogs (match expression, -v, --filter) as text, written while
   // spool copies still hold stdin/gzip bytes.
   const textError =
@@ -189,7 +196,7 @@ export async function main(argv: readonly string[], io: Io, version: string): Pr
     for (const chunk of telephony.report) await io.stdout(chunk);
     return exit;
   }
-  await printHeadless(io.stdout, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert, filter: telephony.filter });
+  await printHeadless(io.stdout, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert, filter: telephony.filter, findings: telephony.findings });
   return exit;
 }
 

@@ -26,6 +26,8 @@ export interface Summary {
   };
   fragments: { received: number; reassembled: number };
   rotatedDialogs: number;
+  /** RTP and RTCP tied to dialogs through their SDP (UDP to or from an SDP media address). */
+  rtp: { rtpPackets: number; rtcpPackets: number; streams: number };
   /** Every network decoder counter as is (tunnels opened, SCTP/HEP packets, ...). */
   decoders: Record<string, number>;
   inputs: {
@@ -93,6 +95,7 @@ export function buildSummary(engine: Engine, reports: InputReport[], displayed: 
     },
     fragments: { received: c.net.fragments, reassembled: c.net.reassembled },
     rotatedDialogs: s.rotatedDialogs,
+    rtp: { ...engine.store.rtp },
     decoders: { ...c.net },
     inputs: reports.map((r) => ({
       file: r.name,
@@ -114,6 +117,7 @@ export function formatSummaryLine(s: Summary): string {
   return (
     `${s.dialogs} dialogs (${s.dialogsDisplayed} displayed), ${s.sipMessages} SIP messages ` +
     `(${s.retransmissions} retransmissions) in ${s.frames} frames` +
+    (s.rtp.streams > 0 ? `, ${s.rtp.rtpPackets} RTP packets in ${s.rtp.streams} streams` : '') +
     (drops.length > 0 ? `; not shown: ${drops.join(', ')}` : '') +
     (s.live !== undefined ? `; ${formatLiveStats(s.live)}` : '') +
     (s.outputFile !== undefined ? `; ${formatOutputStats(s.outputFile)}` : '')

@@ -5,6 +5,12 @@ import { newNetCounters, type IpInfo, type NetCounters, type Packet } from '../n
 import { parseSipDatagram } from '../sip/parser';
 import { SipStreamFramer } from '../sip/stream';
 import type { SipMalformed, SipMessage } from '../sip/types';
+import { parseHeaders, headerValues } from '../sip/headers';
+import { multipartBoundary, multipartSdpRange } from '../sip/sdp';
+import type { MediaOwner } from '../rtp/dialog-media';
+import { RtpTracker } from '../rtp/rtp-tracker';
+import { scanSdpMedia } from '../rtp/sdp-media';
+import type { Dialog } from '../store/dialog';
 import { ARENA_SOURCE, DialogStore, type ByteLocation, type MessageMeta, type StoreOptions } from '../store/store';
 
 export interface EngineOptions {
@@ -60,6 +66,8 @@ export class Engine {
   /** TCP streams (and WebSocket, TLS recognised) → SIP messages, as Packets like UDP's. */
   private readonly tcp: TcpReassembler;
   private readonly match: RegExp | undefined;
+  /** RTP tied to dialogs through their SDP. */
+  private readonly rtp: RtpTracker;
 
   // The frame being decoded and where it went, so messages can point back at it.
   private cur: Frame | undefined;
@@ -108,6 +116,7 @@ export class Engine {
       maxStreamBytes: options.reassembly?.tcpStreamBytes,
       maxTotalBytes: options.reassembly?.tcpTotalBytes,
     });
+    this.rtp = new RtpTracker(this.store.rtp);
     this.net.registerTransport(6, (ip, seg, off, frames) => this.tcp.segment(ip, seg, off, this.curHandle, frames));
     // Compaction (-R) renumbers frame rows: keep the recent-frame ring pointing at the right ones.
     this.store.onCompact(({ frames }) => {
@@ -115,6 +124,8 @@ export class Engine {
         const r = this.rRow[i]!;
         if (r >= 0) this.rRow[i] = r < frames.length ? frames[r]! : -1;
       }
+      const alive = new Set<MediaOwner>(this.store.dialogList());
+      this.rtp.prune((owner) => alive.has(owner));
     });
   }
 
@@ -157,6 +168,16 @@ export class Engine {
   }
 
   private onPacket(p: Packet): void {
+    // RTP/RTCP of an endpoint some SDP announced (never SIP: its first byte is not text).
+    if (p.transport === 'UDP' && this.rtp.active) {
+      const streams = this.store.rtp.streams;
+      if (this.rtp.packet(p)) {
+        // A new stream is a new arrow in its call flow, and counts grow: tell the views at
+        // each new stream and every 64 packets, not per packet.
+        if (this.store.rtp.streams !== streams || (this.store.rtp.rtpPackets & 63) === 0) this.store.version++;
+        return;
+      }
+    }
     this.pkt = p;
     this.meta = undefined;
     let isSip = false;
@@ -192,6 +213,7 @@ export class Engine {
     const meta = this.packetMeta(p);
     const dialog = this.store.dialogFor(m, meta, matched);
     if (dialog === undefined) return;
+    if (m.hasSdp) this.registerMedia(dialog, p, m);
     const frame = this.cur;
     if (p.frameOffset >= 0 && frame !== undefined && frame.fileOffset >= 0 && p.frames === undefined) {
       // The common case: one frame, bytes contiguous in a re-readable file.
@@ -201,6 +223,22 @@ export class Engine {
     const loc = this.locate(p, m.offset, m.length);
     const rows = this.frameRows(p);
     this.store.append(dialog, m, meta, loc.source, loc.offset, loc.length, rows[0] ?? -1, rows.length > 1 ? rows : undefined);
+  }
+
+  /** Registers where the SDP of a message says media is received, for the RTP tracker. */
+  private registerMedia(dialog: Dialog, p: Packet, m: SipMessage): void {
+    const buf = p.payload;
+    let start = m.offset + m.length - m.bodyLength;
+    let end = m.offset + m.length;
+    if (m.contentType.startsWith('multipart/')) {
+      const headers = parseHeaders(buf.subarray(m.offset, end)).headers;
+      const range = multipartSdpRange(buf, start, end, multipartBoundary(headerValues(headers, 'Content-Type')[0] ?? ''));
+      if (range === null) return;
+      [start, end] = range;
+    }
+    const endpoints = scanSdpMedia(buf, start, end);
+    if (endpoints.length === 0) return;
+    this.rtp.register(dialog, endpoints);
   }
 
   private addMalformed(m: SipMalformed): void {

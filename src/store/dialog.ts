@@ -1,5 +1,6 @@
 import type { NameAddr } from '../sip/types';
 import type { Transport } from '../net/types';
+import type { DialogMedia } from '../rtp/dialog-media';
 
 /** Call states of INVITE dialogs, named as sngrep shows them ('' for other dialogs). */
 export type CallState =
@@ -49,6 +50,8 @@ export class Dialog {
   retransmissions = 0;
   /** Whether any message matched the match expression (true when there is none). */
   matched: boolean;
+  /** RTP tied to the dialog through its SDP; undefined until a message carries SDP. */
+  media: DialogMedia | undefined = undefined;
 
   constructor(
     /** 1-based position in creation order (the list's index column). */

@@ -3,6 +3,7 @@ import type { Transport } from '../net/types';
 import { Column, EndpointInterner, Interner, f64, i32, u16, u32, u8 } from './columns';
 import { ByteArena } from './arena';
 import { Dialog } from './dialog';
+import { newRtpCounters, type RtpCounters } from '../rtp/dialog-media';
 
 /** Source id 0: bytes kept in memory (the arena). Files get ids from 1. */
 export const ARENA_SOURCE = 0;
@@ -109,6 +110,8 @@ export class DialogStore {
     malformed: 0,
   };
   readonly malformed: MalformedRecord[] = [];
+  /** RTP and RTCP tied to dialogs (see rtp/rtp-tracker.ts): the engine counts, views read. */
+  readonly rtp: RtpCounters = newRtpCounters();
   /** Source names by id (0 is the arena). */
   readonly sources: string[] = ['(memory)'];
 

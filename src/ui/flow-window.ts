@@ -1,5 +1,5 @@
 import type { Dialog } from '../store/dialog';
-import { FLOW_MARGIN } from '../view/call-flow';
+import { FLOW_MARGIN, rtpStreamLines } from '../view/call-flow';
 import { LEG_MARGIN, legTag, multiFlowOf, type MultiFlow } from '../view/multi-flow';
 import { relatedDialogs } from '../view/related-dialogs';
 import { rawLines } from '../view/raw-view';
@@ -92,8 +92,8 @@ export class FlowWindow implements WindowController {
   }
 
   private build(): MultiFlow {
-    // Rebuilt when messages arrive or compaction (-R) renumbered rows.
-    const built = `${this.dialogs.map((d) => d.msgs.length).join(',')}/${this.ctx.store.generation}`;
+    // Rebuilt when messages or RTP packets arrive or compaction (-R) renumbered rows.
+    const built = `${this.dialogs.map((d) => `${d.msgs.length}:${(d.media?.streams ?? []).reduce((n, st) => n + st.packets, 0)}`).join(',')}/${this.ctx.store.generation}`;
     if (this.flow === undefined || this.builtFor !== built) {
       this.flow = multiFlowOf(this.ctx.store, this.dialogs, (loc) => this.ctx.readBytes(loc), {
         ascii: this.ctx.ascii,
@@ -149,11 +149,13 @@ export class FlowWindow implements WindowController {
     const previewLines =
       preview === 0 || selected === undefined
         ? []
-        : rawLines(
+        : selected.stream !== undefined
+          ? rtpStreamLines(selected.stream, this.ctx.offset).map(safeText)
+          : rawLines(
             [{ sec: selected.sec, nsec: selected.nsec, src: selected.src, dst: selected.dst, bytes: this.ctx.readBytes(this.ctx.store.msgBytes(selected.row)) }],
             this.ctx.offset,
           );
-    const previewStyled = styleSipLines(previewLines);
+    const previewStyled = selected?.stream !== undefined ? previewLines.map((l) => plain(l)) : styleSipLines(previewLines);
     for (let i = 0; i < this.pageRows; i++) {
       const k = this.top + i;
       const arrow = flow.lines[k];
@@ -219,14 +221,15 @@ export class FlowWindow implements WindowController {
         this.shift += SCROLL_STEP; // bounded at the next render, where the width is known
         break;
       case 'open-raw':
-        if (current !== undefined) this.ctx.open(RawWindow.ofRows(this.ctx, [current.row], 'Raw message'));
+        // An RTP stream line has no message text: its figures are in the preview.
+        if (current !== undefined && current.row >= 0) this.ctx.open(RawWindow.ofRows(this.ctx, [current.row], 'Raw message'));
         break;
       case 'open-dialog-raw':
         if (this.dialogs.length === 1) this.ctx.open(RawWindow.ofDialog(this.ctx, this.dialog));
-        else this.ctx.open(RawWindow.ofRows(this.ctx, flow.messages.map((m) => m.row), `Raw of ${this.dialogs.length} dialogs`));
+        else this.ctx.open(RawWindow.ofRows(this.ctx, flow.messages.filter((m) => m.row >= 0).map((m) => m.row), `Raw of ${this.dialogs.length} dialogs`));
         break;
       case 'mark-diff':
-        if (current === undefined) break;
+        if (current === undefined || current.row < 0) break; // an RTP stream line has no text to compare
         if (this.marked === undefined || this.markedIn !== this.ctx.store.generation) {
           this.marked = current.row;
           this.markedIn = this.ctx.store.generation;
@@ -244,7 +247,7 @@ export class FlowWindow implements WindowController {
           new SaveForm(this, {
             title: 'Save the message or the dialogs as pcap or text',
             targets: [
-              { name: 'message', what: () => (current === undefined ? [] : [{ msgs: [current.row] }]), noun: 'message' },
+              { name: 'message', what: () => (current === undefined || current.row < 0 ? [] : [{ msgs: [current.row] }]), noun: 'message' },
               { name: 'dialogs', what: () => [...this.dialogs], noun: 'dialog' },
             ],
             initial: 0,

@@ -4,6 +4,9 @@ import { headerValues, parseHeaders } from '../sip/headers';
 import { parseSdp, sdpText } from '../sip/sdp';
 import { safeText } from './dialog-report';
 import { fit, formatClock, type UtcOffset } from './clock';
+import type { RtpStream } from '../rtp/rtp-stream';
+import { endpointIp } from '../analysis/dialog-messages';
+import { staticPayloadName } from '../rtp/payload-types';
 
 /**
  * The call flow (ladder) of a dialog as text: one column per address:port in order of
@@ -26,6 +29,14 @@ export interface FlowMessage {
   sdp?: { codec: string; media: string };
   /** True when the message has SDP (even if the bytes could not be read back). */
   hasSdp: boolean;
+  /** Shorter label used when `label` does not fit between the columns... */
+  shortLabel?: string;
+  /** ...and what it leaves out, then shown on the right before the note. */
+  shortLabelRest?: string;
+  /** Text on the right instead of the SDP notes. */
+  note?: string;
+  /** The RTP stream this line stands for (row is then -1). */
+  stream?: RtpStream;
 }
 
 export interface FlowOptions {
@@ -61,9 +72,6 @@ const MIN_COLUMN = 20;
 /** Appended to the label of a retransmitted message. */
 const RETRANS = ' (retrans)';
 const MAX_COLUMN = 40;
-
-/** Static RTP payload types (RFC 3551 §6) for SDP without a=rtpmap. */
-const STATIC_PT: Readonly<Record<string, string>> = { '0': 'PCMU', '3': 'GSM', '4': 'G723', '8': 'PCMA', '9': 'G722', '18': 'G729' };
 
 /** `+0.500000`, at most 10 cells. */
 export function formatDelta(seconds: number): string {
@@ -108,6 +116,7 @@ export function flowColumns(msgs: readonly FlowMessage[], alias: (endpoint: stri
 }
 
 function notes(m: FlowMessage): string {
+  if (m.note !== undefined) return m.note;
   if (!m.hasSdp) return '';
   if (m.sdp === undefined) return '(SDP)';
   return `(SDP) ${m.sdp.codec} ${m.sdp.media}`.trimEnd();
@@ -124,7 +133,8 @@ export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOption
   for (const m of msgs) {
     const a = index.get(alias(m.src)) ?? 0;
     const b = index.get(alias(m.dst)) ?? 0;
-    if (Math.abs(a - b) === 1) longestLabel = Math.max(longestLabel, [...m.label].length + (m.retrans ? RETRANS.length : 0));
+    const label = m.shortLabel ?? m.label;
+    if (Math.abs(a - b) === 1) longestLabel = Math.max(longestLabel, [...label].length + (m.retrans ? RETRANS.length : 0));
   }
   const cw = Math.min(MAX_COLUMN, Math.max(MIN_COLUMN, longestAddr + 2, longestLabel + 6));
   const centre = (i: number): number => FLOW_MARGIN + i * cw;
@@ -152,6 +162,7 @@ export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOption
     const label = safeText(m.label) + (m.retrans ? RETRANS : '');
     let arrow: string;
     let from: number;
+    let shortened = false;
     if (a === b) {
       // A message to itself: a stub from its column with the label beside it.
       from = centre(a);
@@ -161,7 +172,9 @@ export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOption
       const hi = Math.max(centre(a), centre(b));
       const span = hi - lo - 1;
       const room = Math.max(0, span - 5);
-      const text = [...label].length > room ? fit(label, room) : label;
+      const short = m.shortLabel === undefined ? label : safeText(m.shortLabel);
+      const text = [...label].length <= room ? label : [...short].length <= room ? short : fit(short, room);
+      shortened = text !== label;
       const free = span - 1 - [...text].length;
       const left = Math.floor(free / 2);
       const right = free - left;
@@ -175,7 +188,8 @@ export function layoutCallFlow(msgs: readonly FlowMessage[], options: FlowOption
     [...arrow].forEach((ch, k) => {
       if (from + k < width || a === b) cells[from + k] = ch;
     });
-    const note = notes(m);
+    const rest = shortened && m.shortLabelRest !== undefined ? m.shortLabelRest : '';
+    const note = [rest, notes(m)].filter((x) => x !== '').join(' ');
     lines.push((cells.join('') + (note === '' ? '' : ' ' + safeText(note))).trimEnd());
     prev = m;
   }
@@ -188,7 +202,7 @@ export function sdpSummary(text: string): { codec: string; media: string } | und
   const m = sdp.media[0];
   if (m === undefined) return undefined;
   const first = m.rtpmap.values().next();
-  const encoding = first.done === true ? STATIC_PT[m.formats[0] ?? ''] ?? m.formats[0] ?? '' : first.value;
+  const encoding = first.done === true ? staticPayloadName(m.formats[0] ?? '') ?? m.formats[0] ?? '' : first.value;
   const codec = encoding.split('/')[0] ?? '';
   const host = m.connection.includes(':') ? `[${m.connection}]` : m.connection;
   return { codec, media: host === '' ? `:${m.port}` : `${host}:${m.port}` };
@@ -233,4 +247,71 @@ export function flowMessages(store: DialogStore, d: Dialog, read: (loc: ByteLoca
     if (sdp !== undefined) msg.sdp = sdp;
     return msg;
   });
+}
+
+// ---- RTP streams as arrows ----
+
+/** `RTP PCMA 101 pkts loss 0% jitter 0.5 ms` (jitter: the highest, RFC 3550 §6.4.1). */
+export function rtpLabel(s: RtpStream): { label: string; short: string; rest: string } {
+  const codec = s.codec !== '' ? s.codec : `PT${s.payloadType}`;
+  const loss = s.lossPercent === 0 ? '0' : s.lossPercent < 10 ? s.lossPercent.toFixed(1) : String(Math.round(s.lossPercent));
+  const jitter = s.clockRate > 0 ? ` jitter ${s.maxJitterMs.toFixed(1)} ms` : '';
+  return { label: `RTP ${codec} ${s.packets} pkts loss ${loss}%${jitter}`, short: `RTP ${codec} ${s.packets}`, rest: `loss ${loss}%${jitter}` };
+}
+
+/** The stream's figures, one per line, for the preview beside the ladder. */
+export function rtpStreamLines(s: RtpStream, offset: UtcOffset): string[] {
+  return [
+    `RTP stream ${s.src} -> ${s.dst}`,
+    `SSRC 0x${s.ssrc.toString(16).toUpperCase().padStart(8, '0')}, payload type ${s.payloadType}${s.codec !== '' ? ` (${s.codec}${s.clockRate > 0 ? `/${s.clockRate}` : ''})` : ''}`,
+    `first packet ${formatClock(s.firstSec, s.firstNsec, offset)}, last ${formatClock(s.lastSec, s.lastNsec, offset)} (${s.duration.toFixed(3)} s)`,
+    `packets ${s.packets}, expected ${s.expected}, lost ${s.lost} (${s.lossPercent.toFixed(2)}%)`,
+    `sequence errors ${s.sequenceErrors} (late or duplicate ${s.late})${s.otherPayload > 0 ? `, other payload types ${s.otherPayload}` : ''}`,
+    s.clockRate > 0
+      ? `jitter max ${s.maxJitterMs.toFixed(3)} ms, mean ${s.meanJitterMs.toFixed(3)} ms`
+      : 'jitter not computed: clock rate of the payload type unknown',
+  ];
+}
+
+/**
+ * The ladder's messages with one line per RTP stream added at the time of its first packet.
+ * A stream is drawn between the columns of the SIP endpoints whose SDP announced its media
+ * addresses (as sngrep does); failing that, the column of a SIP endpoint with the same IP;
+ * failing that (or when both ends fall in one column), columns of the media addresses.
+ */
+export function withRtpStreams(msgs: readonly FlowMessage[], streams: readonly RtpStream[]): FlowMessage[] {
+  if (streams.length === 0) return [...msgs];
+  const announcedBy = new Map<string, string>();
+  for (const m of msgs) if (m.sdp !== undefined && !announcedBy.has(m.sdp.media)) announcedBy.set(m.sdp.media, m.src);
+  const columns = flowColumns(msgs);
+  const byIp = (ip: string): string | undefined => columns.find((c) => endpointIp(c) === ip);
+  const out: FlowMessage[] = [...msgs];
+  for (const s of streams) {
+    let src = announcedBy.get(s.src) ?? byIp(s.srcIp);
+    let dst = announcedBy.get(s.dst) ?? byIp(s.dstIp);
+    if (src === undefined || dst === undefined || src === dst) {
+      src = s.src;
+      dst = s.dst;
+    }
+    const { label, short, rest } = rtpLabel(s);
+    out.push({
+      row: -1,
+      sec: s.firstSec,
+      nsec: s.firstNsec,
+      src,
+      dst,
+      label,
+      shortLabel: short,
+      shortLabelRest: rest,
+      note: src === s.src && dst === s.dst ? '' : `${s.src} > ${s.dst}`,
+      retrans: false,
+      hasSdp: false,
+      stream: s,
+    });
+  }
+  // Stable: SIP messages keep their order; a stream goes after the messages of its instant.
+  return out
+    .map((m, i) => ({ m, i }))
+    .sort((x, y) => x.m.sec - y.m.sec || x.m.nsec - y.m.nsec || x.i - y.i)
+    .map((x) => x.m);
 }

@@ -1,5 +1,42 @@
 import type { Dialog } from '../store/dialog';
 import type { DialogStore } from '../store/store';
+import type { RtpStream } from '../rtp/rtp-stream';
+
+/** One RTP stream of a dialog in the headless JSON (RFC 3550 statistics). */
+export interface RtpRecord {
+  /** "ip:port" of the sender and the receiver. */
+  src: string;
+  dst: string;
+  /** SSRC as 8 hex digits, `0x` first (as tshark shows it). */
+  ssrc: string;
+  payloadType: number;
+  /** Encoding name from the SDP rtpmap or the static table, '' when unknown. */
+  codec: string;
+  /** RTP clock rate (Hz) the jitter is computed with; 0 when unknown (jitter then 0). */
+  clockRate: number;
+  packets: number;
+  /** From the sequence numbers (wraps and restarts followed). */
+  expected: number;
+  lost: number;
+  /** lost / expected * 100, two decimals. */
+  lossPercent: number;
+  /** Packets out of sequence: gaps, late (reordered) and duplicates. */
+  sequenceErrors: number;
+  /** Interarrival jitter (RFC 3550 §6.4.1) in ms: highest and mean, three decimals. */
+  maxJitterMs: number;
+  meanJitterMs: number;
+  /** First and last packet, ISO 8601 UTC with microseconds; duration in seconds. */
+  start: string;
+  end: string;
+  duration: number;
+}
+
+/** A finding of a dialog as the headless JSON prints it (see analysis/findings.ts). */
+export interface FindingRecord {
+  label: string;
+  severity: string;
+  text: string;
+}
 
 /** One dialog as the headless JSON contract prints it (one object per line). */
 export interface DialogRecord {
@@ -33,9 +70,37 @@ export interface DialogRecord {
   warning: string;
   xCallId: string;
   userAgent: string;
+  /** RTP streams tied to the dialog through its SDP, in order of their first packet. */
+  rtp: RtpRecord[];
+  /** RTCP packets to or from the dialog's SDP media endpoints. */
+  rtcpPackets: number;
+  /** The dialog's findings, when asked for (--findings). */
+  findings?: FindingRecord[];
 }
 
-export function dialogRecord(store: DialogStore, d: Dialog): DialogRecord {
+export function rtpRecord(s: RtpStream): RtpRecord {
+  return {
+    src: s.src,
+    dst: s.dst,
+    ssrc: '0x' + s.ssrc.toString(16).toUpperCase().padStart(8, '0'),
+    payloadType: s.payloadType,
+    codec: s.codec,
+    clockRate: s.clockRate,
+    packets: s.packets,
+    expected: s.expected,
+    lost: s.lost,
+    lossPercent: Math.round(s.lossPercent * 100) / 100,
+    sequenceErrors: s.sequenceErrors,
+    maxJitterMs: Math.round(s.maxJitterMs * 1000) / 1000,
+    meanJitterMs: Math.round(s.meanJitterMs * 1000) / 1000,
+    start: isoTime(s.firstSec, s.firstNsec),
+    end: isoTime(s.lastSec, s.lastNsec),
+    duration: round6(s.duration),
+  };
+}
+
+/** The record of a dialog; `findings` are added when given. */
+export function dialogRecord(store: DialogStore, d: Dialog, findings?: readonly FindingRecord[]): DialogRecord {
   const first = d.msgs[0] ?? -1;
   const last = d.msgs[d.msgs.length - 1] ?? -1;
   const t0 = first >= 0 ? store.msgTime(first) : 0;
@@ -70,7 +135,24 @@ export function dialogRecord(store: DialogStore, d: Dialog): DialogRecord {
     warning: d.warning,
     xCallId: d.xCallId,
     userAgent: d.userAgent,
+    rtp: (d.media?.streams ?? []).map(rtpRecord),
+    rtcpPackets: d.media?.rtcpPackets ?? 0,
+    ...(findings !== undefined ? { findings: findings.map((f) => ({ label: f.label, severity: f.severity, text: f.text })) } : {}),
   };
+}
+
+/** `202 pkts 0.0% lost` over all of a dialog's streams, '' without RTP. */
+export function rtpSummary(r: DialogRecord): string {
+  if (r.rtp.length === 0) return '';
+  let packets = 0;
+  let expected = 0;
+  let lost = 0;
+  for (const s of r.rtp) {
+    packets += s.packets;
+    expected += s.expected;
+    lost += s.lost;
+  }
+  return `${packets} pkts ${expected > 0 ? ((lost / expected) * 100).toFixed(1) : '0.0'}% lost`;
 }
 
 /** `2026-11-23T12:00:00.123456Z` */
@@ -127,8 +209,12 @@ export const TABLE_COLUMNS: readonly TableColumn[] = [
   { title: 'State', width: 10, value: (r) => r.state ?? '' },
   { title: 'Final', width: 5, value: (r) => (r.finalStatus === null ? '' : String(r.finalStatus)) },
   { title: 'Dur', width: 8, align: 'right', value: (r) => r.duration.toFixed(1) + 's' },
+  { title: 'RTP', width: 19, value: rtpSummary },
   { title: 'Reason', width: 30, value: (r) => r.reason },
 ];
+
+/** The Findings column, added with --findings: the labels of the dialog's findings. */
+export const FINDINGS_COLUMN: TableColumn = { title: 'Findings', width: 30, value: (r) => (r.findings ?? []).map((f) => f.label).join(',') };
 
 /**
  * Renders records as a fixed-width text table. Cell text from the capture is made safe

@@ -1,6 +1,6 @@
 import type { Dialog } from '../store/dialog';
 import type { ByteLocation, DialogStore } from '../store/store';
-import { flowMessages, layoutCallFlow, type CallFlow, type FlowMessage, type FlowOptions } from './call-flow';
+import { flowMessages, layoutCallFlow, withRtpStreams, type CallFlow, type FlowMessage, type FlowOptions } from './call-flow';
 
 /**
  * One ladder of several dialogs (B2BUA legs, a dialog and its related dialogs): every
@@ -59,7 +59,8 @@ export function multiFlowOf(
   options: FlowOptions,
 ): MultiFlow {
   return layoutMultiFlow(
-    dialogs.map((d) => flowMessages(store, d, read)),
+    // Each dialog's RTP streams join its own messages (drawn between its media endpoints).
+    dialogs.map((d) => withRtpStreams(flowMessages(store, d, read), d.media?.streams ?? [])),
     options,
   );
 }
