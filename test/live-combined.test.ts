@@ -132,3 +132,20 @@ liveTest('-d lo --diagnose: an INVITE nobody answers is reported with where it w
   const text = dialog?.findings.find((f) => f.label === 'no-response')?.text ?? '';
   t.regex(text, new RegExp(`INVITE to 127\\.0\\.0\\.1:${deadPort} sent \\d+ times`));
 });
+
+test.serial('-L --findings --json: each collected dialog carries its findings, as for files', async (t) => {
+  const [hepPort] = await freePorts(1);
+  const unanswered = path.join(ownCaptures, 'diagnosis', 'unanswered.pcap');
+  const collector = await running(t, ['-L', `udp:127.0.0.1:${hepPort}`, '-N', '--json', '--findings'], /listening for HEP/);
+  const sender = sipscope(['-I', unanswered, '-N', '-q', '-H', `udp:127.0.0.1:${hepPort}`]);
+  t.is(await ended(sender, 20000), 0, sender.err());
+  await new Promise((r) => setTimeout(r, 500));
+  const { dialogs } = await stop(collector);
+  t.is(dialogs.length, 1);
+  const findings = (dialogs[0] as { findings?: { label: string; text: string }[] }).findings ?? [];
+  t.deepEqual(
+    findings.map((f) => f.label),
+    ['no-response'],
+  );
+  t.regex(findings[0]?.text ?? '', /INVITE to 127\.0\.0\.1:5180 sent 6 times/);
+});

@@ -249,7 +249,7 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     long: 'findings',
     arg: false,
-    help: "with -N on files (-I): add each dialog's findings (label, severity, text) to the output: a findings array in --json records, a Findings column in the table",
+    help: "with -N: add each dialog's findings (label, severity, text) to the output: a findings array in --json records, a Findings column in the table (files, live capture and listeners alike)",
     apply: (o) => void (o.findings = true),
   },
   {

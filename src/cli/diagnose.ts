@@ -211,6 +211,8 @@ export interface ResultOptions {
   /** --filter, compiled. */
   filter: CompiledFilter | undefined;
   diagnose: boolean;
+  /** --findings: each shown dialog's findings in its record and as a table column. */
+  findings?: boolean;
   json: boolean;
   quiet: boolean;
   invert: boolean;
@@ -234,5 +236,5 @@ export async function printResults(
     for (const chunk of telephony.report) await write(chunk);
     return;
   }
-  await printHeadless(write, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert, filter: telephony.filter, extra: o.extra });
+  await printHeadless(write, engine, reports, { json: o.json, quiet: o.quiet, invert: o.invert, filter: telephony.filter, findings: telephony.findings, extra: o.extra });
 }

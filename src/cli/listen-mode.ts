@@ -306,7 +306,7 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
   const summaryExtra: Record<string, unknown> = { ...extra };
   if (session !== undefined) summaryExtra['live'] = liveSummary(session.devices, session.live.stats);
   // --filter and --diagnose read message bytes back: before the spool copies go.
-  await printResults(io.stdout, engine, reports, { filter: deps.filter, diagnose: o.diagnose, json: o.json, quiet: o.quiet, invert: o.invert, extra: summaryExtra });
+  await printResults(io.stdout, engine, reports, { filter: deps.filter, diagnose: o.diagnose, findings: o.findings, json: o.json, quiet: o.quiet, invert: o.invert, extra: summaryExtra });
   cleanupSpools(reports);
   if (!o.json && !o.quiet && !o.diagnose) await io.stdout(formatListenLines(extra));
   if (session?.fatal() !== undefined && exit === 0) exit = 1;

@@ -32,6 +32,8 @@ export interface LiveModeOptions {
   filter: CompiledFilter | undefined;
   /** --diagnose: the problem dialogs grouped by finding instead of the list. */
   diagnose: boolean;
+  /** --findings: each dialog's findings in the output. */
+  findings: boolean;
   /** Rewrite the progress line in place (standard error is a terminal). */
   progressInPlace: boolean;
   /** Extra environment for the capture process (tests). */
@@ -179,7 +181,7 @@ export async function runLiveMode(o: LiveModeOptions, io: ModeIo): Promise<numbe
 
   const extra: { live: LiveSummary; outputFile?: OutputSummary } = { live: liveSummary(devices, live.stats) };
   if (writer !== undefined) extra.outputFile = outputSummary(writer);
-  await printResults(io.stdout, engine, [], { filter: o.filter, diagnose: o.diagnose, json: o.json, quiet: o.quiet, invert: o.invert, extra });
+  await printResults(io.stdout, engine, [], { filter: o.filter, diagnose: o.diagnose, findings: o.findings, json: o.json, quiet: o.quiet, invert: o.invert, extra });
   return session.fatal() !== undefined ? 1 : 0;
 }
 
@@ -203,6 +205,7 @@ export interface FileOutputOptions {
   invert: boolean;
   filter: CompiledFilter | undefined;
   diagnose: boolean;
+  findings: boolean;
   stdin: NodeJS.ReadableStream & import('node:stream').Readable;
 }
 
@@ -256,6 +259,7 @@ export async function runFileOutputMode(o: FileOutputOptions, io: ModeIo): Promi
   await printResults(io.stdout, engine, reports, {
     filter: o.filter,
     diagnose: o.diagnose,
+    findings: o.findings,
     json: o.json,
     quiet: o.quiet,
     invert: o.invert,
@@ -365,6 +369,7 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
         invert: o.invert,
         filter: deps.filter,
         diagnose: o.diagnose,
+        findings: o.findings,
         progressInPlace: deps.stderrIsTty,
       },
       io,
@@ -381,6 +386,7 @@ export async function runCaptureMode(o: CliOptions, io: ModeIo & { stdin: NodeJS
       invert: o.invert,
       filter: deps.filter,
       diagnose: o.diagnose,
+      findings: o.findings,
       stdin: io.stdin,
     },
     io,
