@@ -24,6 +24,9 @@ export interface AppOptions {
   tickMs?: number;
 }
 
+/** Longest the list window works ahead on an idle tick (a key waits at most this long). */
+const IDLE_BUDGET_MS = 15;
+
 /**
  * The event loop's UI side: a stack of windows, keys dispatched through the keymap to the
  * top window, and a timer that redraws only when the store or the load progress changed.
@@ -61,6 +64,7 @@ export class App {
     this.render();
     this.timer = setInterval(() => {
       if (this.stamp() !== this.drawn) this.render();
+      else this.stack[0]?.idle?.(IDLE_BUDGET_MS);
     }, this.o.tickMs ?? 150);
   }
 

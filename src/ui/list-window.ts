@@ -1,4 +1,5 @@
 import type { Dialog } from '../store/dialog';
+import { RowSearch } from '../view/row-search';
 import { dialogCells, fitColumns, FINDINGS_CELL, findingsCellText, listSlice, scrollTop } from '../view/list-view';
 import {
   cachedFindings,
@@ -55,6 +56,10 @@ export class ListWindow implements WindowController {
   private pageRows = 10;
   private displayed: Dialog[] = [];
   private builtFor = '';
+  private base: Dialog[] = [];
+  private baseFor = '';
+  /** The display filter's text search: row texts cached, typing narrows the last result. */
+  private readonly search = new RowSearch((d) => dialogCells(this.ctx.store, d, this.ctx.offset).join(' '));
   private readonly cells = new WeakMap<Dialog, { n: number; cells: string[] }>();
   private readonly texts = new WeakMap<Dialog, { n: number; texts: string[] }>();
 
@@ -78,19 +83,19 @@ export class ListWindow implements WindowController {
 
   /** Dialogs shown, recomputed when the store, the filters or the display filter changed. */
   displayedDialogs(): Dialog[] {
-    const key = `${this.ctx.store.version}\u0000${this.ctx.store.dialogCount}\u0000${JSON.stringify(this.filter)}\u0000${this.displayFilter}`;
+    const baseKey = `${this.ctx.store.version}\u0000${this.ctx.store.dialogCount}\u0000${JSON.stringify(this.filter)}`;
+    const key = `${baseKey}\u0000${this.displayFilter}`;
     if (key === this.builtFor) return this.displayed;
     const wasAtEnd = this.cursor >= this.displayed.length - 1;
     const current = this.displayed[this.cursor];
-    const pass = compileFilter(this.filter, (d) => this.messageTexts(d), this.telephony);
+    const base = this.baseDialogs(baseKey);
     const display = compileDisplayFilter(this.displayFilter);
-    const out: Dialog[] = [];
-    for (const d of this.ctx.store.dialogList()) {
-      if (!this.ctx.matches(d) || !pass(d)) continue;
-      if (display.kind === 'text' && !display.match(this.rowCells(d).join(' '))) continue;
-      if (display.kind === 'expression' && !display.filter.test(d, this.telephony)) continue;
-      out.push(d);
-    }
+    const out =
+      display.kind === 'text'
+        ? this.search.filter(base, baseKey, display.text)
+        : display.kind === 'expression'
+          ? base.filter((d) => display.filter.test(d, this.telephony))
+          : base;
     this.displayed = out;
     this.builtFor = key;
     if (this.autoscroll && wasAtEnd) this.cursor = out.length - 1;
@@ -100,6 +105,27 @@ export class ListWindow implements WindowController {
     }
     this.cursor = Math.max(0, Math.min(this.cursor, out.length - 1));
     return out;
+  }
+
+  /** Dialogs passing -v/the match expression and the filter window (before the display filter). */
+  private baseDialogs(baseKey: string): Dialog[] {
+    if (baseKey === this.baseFor) return this.base;
+    const pass = compileFilter(this.filter, (d) => this.messageTexts(d), this.telephony);
+    const out: Dialog[] = [];
+    for (const d of this.ctx.store.dialogList()) if (this.ctx.matches(d) && pass(d)) out.push(d);
+    this.base = out;
+    this.baseFor = baseKey;
+    return out;
+  }
+
+  /**
+   * While the UI is idle (after loading): builds the display filter's row texts ahead, a
+   * slice at a time, so the first keystroke of a search over 100,000 dialogs is quick too.
+   */
+  idle(budgetMs: number): void {
+    if (this.ctx.load.loading) return;
+    this.displayedDialogs();
+    this.search.warm(this.base, JSON.stringify(this.filter), budgetMs, () => performance.now());
   }
 
   private rowCells(d: Dialog): string[] {
