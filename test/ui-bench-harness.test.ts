@@ -69,6 +69,7 @@ const hasSngrep = ((): boolean => {
   for (const [key, timings] of r.keys) {
     for (const k of timings) t.true(k.firstByteMs > 0 && k.shownMs >= k.firstByteMs, `${key}: ${JSON.stringify(k)}`);
   }
+  t.deepEqual(r.notes, ['display filter "35": 6 rows on screen']);
   const table = formatTable([r]);
   t.regex(table, /^Esc \(list\) \| 1 \| /m);
 });

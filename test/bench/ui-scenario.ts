@@ -4,6 +4,9 @@
  * selected row's dialog index, a window title, the typed filter text), so a redraw that
  * shows the old state does not count.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PtyScreen, selectedIndex, showsListRows, type KeyTiming, type Screen } from './ui-harness';
 import { sipscopeBin } from '../helpers/paths';
 
@@ -19,6 +22,8 @@ export interface ToolProfile {
   listShown(s: Screen): boolean;
   /** The display filter shows `typed` (the list was re-filtered in the same redraw). */
   filterShows(s: Screen, typed: string): boolean;
+  /** Dialogs in the list, as the header says. */
+  dialogs(s: Screen): number | undefined;
   /** Dialogs displayed, as the header says (undefined when it does not say). */
   displayed(s: Screen): number | undefined;
   /** The telephony filter language in `/` (sipscope only). */
@@ -39,6 +44,10 @@ export const SIPSCOPE: ToolProfile = {
   flowShown: (s) => (s.lines[0] ?? '').startsWith('Call flow'),
   listShown: (s) => (s.lines[0] ?? '').startsWith('sipscope  Mode') && showsListRows(s),
   filterShows: (s, typed) => (s.lines[s.lines.length - 1] ?? '').startsWith(`Display filter: ${typed}_`),
+  dialogs: (s) => {
+    const m = /Dialogs: (\d+)/.exec(s.lines[1] ?? '');
+    return m === null ? undefined : Number(m[1]);
+  },
   displayed: (s) => {
     const m = /\((\d+) displayed\)/.exec(s.lines[1] ?? '');
     return m === null ? undefined : Number(m[1]);
@@ -46,17 +55,29 @@ export const SIPSCOPE: ToolProfile = {
   expressions: true,
 };
 
+/**
+ * sngrep's settings for the run: its Idx column is 4 wide by default, which cuts 100000 to
+ * `1000`; 7 lets the selected row's index be read (nothing else changed).
+ */
+function sngrepRc(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ui-bench-')), 'sngreprc');
+  fs.writeFileSync(file, 'set cl.column0 index\nset cl.column0.width 7\n');
+  return file;
+}
+
 export const SNGREP: ToolProfile = {
   name: 'sngrep',
-  spawn: (capture, cols, rows) => new PtyScreen('sngrep', ['-I', capture, '-l', '10000000'], { cols, rows }),
+  spawn: (capture, cols, rows) => new PtyScreen('sngrep', ['-I', capture, '-l', '10000000'], { cols, rows, env: { SNGREPRC: sngrepRc() } }),
   loaded: (s) => /Current Mode: Offline(?! \(Loading\))/.test(text(s)),
   flowShown: (s) => /Call flow for /.test(text(s)),
   listShown: (s) => /Current Mode: Offline/.test(text(s)) && showsListRows(s),
   filterShows: (s, typed) => s.lines.some((l) => /Display Filter: ?(\S*)/.exec(l)?.[1] === typed),
-  displayed: (s) => {
+  dialogs: (s) => {
     const m = /Dialogs: (\d+)/.exec(text(s));
     return m === null ? undefined : Number(m[1]);
   },
+  // sngrep's header counts every dialog, filtered or not.
+  displayed: () => undefined,
   expressions: false,
 };
 
@@ -102,7 +123,8 @@ export async function runScenario(tool: ToolProfile, capture: string, o: Scenari
   try {
     r.firstRowsMs = await s.waitFor(showsListRows, 'the first dialog rows', s.started, o.loadDeadlineMs);
     r.loadedMs = await s.waitFor(tool.loaded, 'loading complete', s.started, o.loadDeadlineMs);
-    const total = tool.displayed(s.screen());
+    const total = tool.dialogs(s.screen());
+    const whole = (sc: Screen): boolean => (tool.displayed(sc) ?? total) === total;
     const at = (): number => {
       const i = selectedIndex(s.screen());
       if (i === undefined) throw new Error(`${tool.name}: no selected row on screen:\n${s.screen().lines.join('\n')}`);
@@ -140,13 +162,13 @@ export async function runScenario(tool: ToolProfile, capture: string, o: Scenari
         const label = round === 0 && typed.length === 1 ? 'filter 1st keystroke' : 'filter keystroke';
         push(r, label, await s.press(ch, (sc) => tool.filterShows(sc, want), `filter "${want}"`, k));
       }
-      if (round === 0) r.notes.push(`display filter "${typed}": ${tool.displayed(s.screen()) ?? '?'} dialogs displayed`);
+      if (round === 0) r.notes.push(`display filter "${typed}": ${found(tool, s.screen())}`);
       while (typed !== '') {
         typed = typed.slice(0, -1);
         const want = typed;
-        push(r, 'filter Backspace', await s.press('backspace', (sc) => tool.filterShows(sc, want) && (want !== '' || tool.displayed(sc) === total), `filter "${want}"`, k));
+        push(r, 'filter Backspace', await s.press('backspace', (sc) => tool.filterShows(sc, want) && (want !== '' || whole(sc)), `filter "${want}"`, k));
       }
-      await leaveFilter(s, tool, total, k);
+      await s.press('enter', (sc) => tool.listShown(sc) && whole(sc), 'the whole list', k);
     }
     if (tool.expressions && o.expression !== '') await expressionRounds(s, tool, o, total, r);
     return r;
@@ -155,9 +177,10 @@ export async function runScenario(tool: ToolProfile, capture: string, o: Scenari
   }
 }
 
-/** Leaves the display filter prompt with the list whole again. */
-async function leaveFilter(s: PtyScreen, tool: ToolProfile, total: number | undefined, k: number): Promise<void> {
-  await s.press('enter', (sc) => tool.listShown(sc) && (total === undefined || tool.displayed(sc) === total), 'the whole list', k);
+/** What a filter found: the header's displayed count, or the list rows on screen. */
+function found(tool: ToolProfile, sc: Screen): string {
+  const n = tool.displayed(sc);
+  return n !== undefined ? `${n} dialogs displayed` : `${sc.lines.filter((l) => /\[[ *x]\]\s+\d+\s/.test(l)).length} rows on screen`;
 }
 
 /**
@@ -176,7 +199,7 @@ async function expressionRounds(s: PtyScreen, tool: ToolProfile, o: ScenarioOpti
     s.send(head);
     await s.waitFor((sc) => tool.filterShows(sc, head), `filter "${head}"`, performance.now(), k);
     push(r, `/${expr} (last key)`, await s.press(last, (sc) => tool.filterShows(sc, expr) && narrowed(sc), `filter "${expr}" applied`, k));
-    if (round === 0) r.notes.push(`/${expr}: ${tool.displayed(s.screen()) ?? '?'} dialogs displayed`);
+    if (round === 0) r.notes.push(`/${expr}: ${found(tool, s.screen())}`);
     s.send(s.keySequence('escape'));
     await s.waitFor((sc) => tool.listShown(sc) && tool.displayed(sc) === total, 'the whole list', performance.now(), k);
 
