@@ -122,10 +122,10 @@ export class ListWindow implements WindowController {
    * While the UI is idle (after loading): builds the display filter's row texts ahead, a
    * slice at a time, so the first keystroke of a search over 100,000 dialogs is quick too.
    */
-  idle(budgetMs: number): void {
-    if (this.ctx.load.loading) return;
+  idle(budgetMs: number): boolean {
+    if (this.ctx.load.loading) return false;
     this.displayedDialogs();
-    this.search.warm(this.base, JSON.stringify(this.filter), budgetMs, () => performance.now());
+    return !this.search.warm(this.base, JSON.stringify(this.filter), budgetMs, () => performance.now());
   }
 
   private rowCells(d: Dialog): string[] {
