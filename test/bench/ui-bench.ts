@@ -102,7 +102,8 @@ export function formatTable(results: ScenarioResult[]): string {
     }
     if (tools.length === 2) {
       const [a, b] = stats as [(typeof stats)[0], (typeof stats)[0]];
-      row.push(a.shown.n && b.shown.n ? (a.shown.median / b.shown.median).toFixed(2) : '-', a.shown.n && b.shown.n ? (a.shown.p95 / b.shown.p95).toFixed(2) : '-');
+      const ratio = (x: number, y: number): string => (a.shown.n && b.shown.n ? (x / y).toPrecision(2) : '-');
+      row.push(ratio(a.shown.median, b.shown.median), ratio(a.shown.p95, b.shown.p95));
     }
     out.push(row.join(' | '));
   }
