@@ -30,6 +30,8 @@ export interface SpawnOptions {
   rows: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Called once the program is gone (removing its temporary files). */
+  afterKill?: () => void;
 }
 
 /** Output quiet this long after the expected screen: the redraw is over. */
@@ -48,7 +50,7 @@ export class PtyScreen {
   /** Called after each chunk has been parsed, with its arrival time. */
   private watcher: ((arrival: number) => void) | undefined;
 
-  constructor(file: string, args: string[], o: SpawnOptions) {
+  constructor(file: string, args: string[], private readonly o: SpawnOptions) {
     this.term = new Terminal({ cols: o.cols, rows: o.rows, allowProposedApi: true, scrollback: 0 });
     this.started = performance.now();
     this.child = pty.spawn(file, args, {
@@ -194,6 +196,7 @@ export class PtyScreen {
     const end = performance.now() + 5000;
     while (this.exitCode === undefined && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
     this.term.dispose();
+    this.o.afterKill?.();
   }
 }
 

@@ -60,14 +60,17 @@ export const SIPSCOPE: ToolProfile = {
  * `1000`; 7 lets the selected row's index be read (nothing else changed).
  */
 function sngrepRc(): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ui-bench-')), 'sngreprc');
+  const file = path.join(os.tmpdir(), `sipscope-ui-bench-sngreprc-${process.pid}`);
   fs.writeFileSync(file, 'set cl.column0 index\nset cl.column0.width 7\n');
   return file;
 }
 
 export const SNGREP: ToolProfile = {
   name: 'sngrep',
-  spawn: (capture, cols, rows) => new PtyScreen('sngrep', ['-I', capture, '-l', '10000000'], { cols, rows, env: { SNGREPRC: sngrepRc() } }),
+  spawn: (capture, cols, rows) => {
+    const rc = sngrepRc();
+    return new PtyScreen('sngrep', ['-I', capture, '-l', '10000000'], { cols, rows, env: { SNGREPRC: rc }, afterKill: () => fs.rmSync(rc, { force: true }) });
+  },
   loaded: (s) => /Current Mode: Offline(?! \(Loading\))/.test(text(s)),
   flowShown: (s) => /Call flow for /.test(text(s)),
   listShown: (s) => /Current Mode: Offline/.test(text(s)) && showsListRows(s),
