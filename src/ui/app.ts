@@ -31,6 +31,9 @@ export interface AppOptions {
   tickMs?: number;
 }
 
+/** Longest slice of work ahead while idle (a key pressed meanwhile waits at most this long). */
+const IDLE_SLICE_MS = 10;
+
 /**
  * The event loop's UI side: a stack of windows, keys dispatched through the keymap to the
  * top window, and a timer that redraws only when the store or the load progress changed.
@@ -41,6 +44,7 @@ export class App {
   private timer: NodeJS.Timeout | undefined;
   private drawn = '';
   private quitting = false;
+  private idling = false;
 
   constructor(private readonly o: AppOptions) {
     this.ctx = {
@@ -71,7 +75,23 @@ export class App {
     this.render();
     this.timer = setInterval(() => {
       if (this.stamp() !== this.drawn) this.render();
+      else this.runIdle();
     }, this.o.tickMs ?? 150);
+  }
+
+  /**
+   * Lets the list window work ahead in short slices, one per turn of the event loop (keys
+   * are read between slices), until it has nothing left or something needs drawing.
+   */
+  private runIdle(): void {
+    if (this.idling) return;
+    this.idling = true;
+    const slice = (): void => {
+      const more = !this.quitting && this.stamp() === this.drawn && this.stack[0]?.idle?.(IDLE_SLICE_MS) === true;
+      if (more) setImmediate(slice);
+      else this.idling = false;
+    };
+    setImmediate(slice);
   }
 
   stop(): void {

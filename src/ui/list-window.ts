@@ -7,6 +7,7 @@ import { cellColour, configColumns, defaultConfig } from '../config/config';
 import { displayWidth } from '../view/text-width';
 import { ColumnsWindow } from './columns-window';
 import { SortMenu } from './sort-menu';
+import { RowSearch } from '../view/row-search';
 import {
   cachedFindings,
   compileDisplayFilter,
@@ -78,6 +79,10 @@ export class ListWindow implements WindowController {
   private readonly cellSource: CellSource;
   /** Colours of State and Findings cells (config `color`); undefined: none. */
   private readonly colour: ReturnType<typeof cellColour>;
+  private base: Dialog[] = [];
+  private baseFor = '';
+  /** The display filter's text search over the rows' cells: texts cached, typing narrows the last result. */
+  private search = new RowSearch((d) => this.rowCells(d).join(' '));
   private readonly texts = new WeakMap<Dialog, { n: number; texts: string[] }>();
 
   /** Findings of a dialog (cached per dialog and store version), for the column and `finding`. */
@@ -111,19 +116,19 @@ export class ListWindow implements WindowController {
   /** Dialogs shown, recomputed when the store, the filters or the display filter changed. */
   displayedDialogs(): Dialog[] {
     const sort = this.sort === undefined ? '' : `${this.sort.id}/${this.sort.descending ? 1 : 0}`;
-    const key = `${this.ctx.store.version}\u0000${this.ctx.store.dialogCount}\u0000${JSON.stringify(this.filter)}\u0000${this.displayFilter}\u0000${sort}\u0000${this.columnsVersion}`;
+    const baseKey = `${this.ctx.store.version}\u0000${this.ctx.store.dialogCount}\u0000${JSON.stringify(this.filter)}`;
+    const key = `${baseKey}\u0000${this.displayFilter}\u0000${sort}\u0000${this.columnsVersion}`;
     if (key === this.builtFor) return this.displayed;
     const wasAtEnd = this.cursor >= this.displayed.length - 1;
     const current = this.displayed[this.cursor];
-    const pass = compileFilter(this.filter, (d) => this.messageTexts(d), this.telephony);
+    const base = this.baseDialogs(baseKey);
     const display = compileDisplayFilter(this.displayFilter);
-    const out: Dialog[] = [];
-    for (const d of this.ctx.store.dialogList()) {
-      if (!this.ctx.matches(d) || !pass(d)) continue;
-      if (display.kind === 'text' && !display.match(this.rowCells(d).join(' '))) continue;
-      if (display.kind === 'expression' && !display.filter.test(d, this.telephony)) continue;
-      out.push(d);
-    }
+    const out =
+      display.kind === 'text'
+        ? this.search.filter(base, `${baseKey}\u0000${this.columnsVersion}`, display.text)
+        : display.kind === 'expression'
+          ? base.filter((d) => display.filter.test(d, this.telephony))
+          : base;
     // Sorted once per change of the set, the store or the order (never per keypress or frame).
     // When only the store changed (live capture) and the column's values never change, the
     // new dialogs are merged into the previous order instead.
@@ -141,6 +146,27 @@ export class ListWindow implements WindowController {
     }
     this.cursor = Math.max(0, Math.min(this.cursor, out.length - 1));
     return this.displayed;
+  }
+
+  /** Dialogs passing -v/the match expression and the filter window (before the display filter). */
+  private baseDialogs(baseKey: string): Dialog[] {
+    if (baseKey === this.baseFor) return this.base;
+    const pass = compileFilter(this.filter, (d) => this.messageTexts(d), this.telephony);
+    const out: Dialog[] = [];
+    for (const d of this.ctx.store.dialogList()) if (this.ctx.matches(d) && pass(d)) out.push(d);
+    this.base = out;
+    this.baseFor = baseKey;
+    return out;
+  }
+
+  /**
+   * While the UI is idle (after loading): builds the display filter's row texts ahead, a
+   * slice at a time, so the first keystroke of a search over 100,000 dialogs is quick too.
+   */
+  idle(budgetMs: number): boolean {
+    if (this.ctx.load.loading) return false;
+    this.displayedDialogs();
+    return !this.search.warm(this.base, JSON.stringify(this.filter), budgetMs, () => performance.now());
   }
 
   /** Cells of the current columns (findings left empty: filled for the rows on screen). */
@@ -172,6 +198,7 @@ export class ListWindow implements WindowController {
   setColumns(columns: ListColumn[]): void {
     this.columns = columns;
     this.columnsVersion++;
+    this.search = new RowSearch((d) => this.rowCells(d).join(' '));
   }
 
   /** Called by the sort menu. */

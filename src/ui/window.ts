@@ -59,6 +59,8 @@ export interface WindowController {
   text?(key: string, ch: string | undefined): boolean;
   /** The keymap entries this window answers to (for its footer and help). */
   bindings(): KeyBinding[];
+  /** Work done ahead while no key is pressed and nothing changed, within `budgetMs`; true when there is more. */
+  idle?(budgetMs: number): boolean;
 }
 
 /** A printable character typed (not a named key). */

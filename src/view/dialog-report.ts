@@ -235,8 +235,14 @@ function pad(s: string, width: number, align?: 'right'): string {
   return align === 'right' ? cut.padStart(width) : cut.padEnd(width);
 }
 
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x1f\x7f-\x9f]/;
+
 /** Escapes C0/C1 control characters and DEL as \xNN so captured text cannot drive the terminal. */
 export function safeText(s: string): string {
+  // Most text has nothing to escape: testing first is ~4x quicker than an empty replace
+  // (the list's cells of 100,000 dialogs are built through here).
+  if (!UNSAFE.test(s)) return s;
   // eslint-disable-next-line no-control-regex
   return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
