@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { KEYS, spawnSipscope, type ScreenSession } from './helpers/pty';
-import { ownCaptures, sipscopeBin } from './helpers/paths';
+import { ownCaptures, sharedCaptures, sipscopeBin } from './helpers/paths';
 
 const demo = path.join(ownCaptures, 'demo-udp.pcap');
 const has = (s: string) => (lines: string[]) => lines.join('\n').includes(s);
@@ -29,6 +29,9 @@ test('the list shows the six dialogs of the demo capture with their states', asy
     const lines = await s.waitFor((l) => !has('Loading')(l) && has('REGISTER')(l), 'loaded list');
     t.true(has('Mode: Offline')(lines));
     t.true(has('demo-udp.pcap')(lines));
+    // What was read: 30 packets, all SIP (as -N --json's summary says).
+    t.true(has('Packets: 30  SIP: 30')(lines), lines[0]);
+    t.false(has('Not decoded')(lines));
     const expect: [string, string, string][] = [
       ['3544151500', '3544151502', 'COMPLETED'],
       ['3544151510', '3544151512', 'BUSY'],
@@ -190,5 +193,16 @@ test('SIGTERM restores the terminal; SIGHUP ends the program within a second', a
     t.true(Date.now() - sent < 1000);
   } finally {
     b.kill();
+  }
+});
+
+test('the header counts what could not be decoded (TLS here), as -N --json does', async (t) => {
+  const file = path.join(sharedCaptures, 'pcaptoparquet', '10_tcp_volte.pcap');
+  const s = spawnSipscope(['-I', file], { cols: 140, rows: 24 });
+  try {
+    const lines = await s.waitFor((l) => l.join('\n').includes('Dialogs: 2 (2 displayed)'), 'the two dialogs');
+    t.regex(lines[0] ?? '', /Packets: 100  SIP: 7  Not decoded: 4/);
+  } finally {
+    s.kill();
   }
 });

@@ -83,6 +83,15 @@ export function runUiMode(o: UiModeOptions): Promise<number> {
     bytesRead: 0,
     bytesTotal: 0,
     errors: [],
+    traffic: () => {
+      const c = engine.counters;
+      const st = store.counters;
+      return {
+        packets: c.frames,
+        sip: st.sipMessages,
+        dropped: st.malformed + c.encrypted + c.net.espEncrypted + c.net.incompleteFragments + c.tcpGaps + c.net.truncated + st.droppedDialogLimit,
+      };
+    },
   };
   // The filter language in the UI: --filter at start, and findings analysed lazily (cached
   // per dialog and store version) for the Findings column, `finding LABEL` and the call flow.

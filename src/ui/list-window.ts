@@ -46,6 +46,13 @@ export interface LiveHeader {
   state?: string;
 }
 
+/** `  Packets: 26  SIP: 26` (and `  Not decoded: N`: malformed, encrypted, cut by gaps or limits; -N --json says which). */
+function trafficText(load: LoadState): string {
+  const t = load.traffic?.();
+  if (t === undefined) return '';
+  return `  Packets: ${t.packets}  SIP: ${t.sip}${t.dropped > 0 ? `  Not decoded: ${t.dropped}` : ''}`;
+}
+
 export function liveHeaderOf(load: LoadState): LiveHeader | undefined {
   return (load as LoadState & { live?: LiveHeader }).live;
 }
@@ -223,7 +230,7 @@ export class ListWindow implements WindowController {
     const live = liveHeaderOf(load);
     const mode =
       live === undefined
-        ? `sipscope  Mode: Offline${load.loading ? `  Loading…${progress}` : ''}  File: ${load.files.join(', ')}`
+        ? `sipscope  Mode: Offline${load.loading ? `  Loading…${progress}` : ''}  File: ${load.files.join(', ')}${trafficText(load)}`
         : `sipscope  Mode: ${live.paused ? 'Online (Paused)' : 'Online'}${live.state !== undefined ? `  ${live.state}` : ''}  Device: ${live.devices.join(', ')}  Packets: ${live.packets}  SIP: ${this.ctx.store.counters.sipMessages}${live.drops !== null ? `  Drops: ${live.drops}` : ''}${live.output !== undefined ? `  Saving to: ${live.output}` : ''}`;
     const filters: string[] = [`Dialogs: ${this.ctx.store.dialogCount} (${displayed.length} displayed)`];
     if (this.selected.size > 0) filters.push(`Selected: ${this.selected.size}`);

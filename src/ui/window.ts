@@ -17,6 +17,15 @@ export interface LoadState {
   bytesTotal: number;
   /** Problems to show (unreadable input and the like). */
   errors: string[];
+  /** What was read so far, for the Offline header (absent: not shown). */
+  traffic?: () => Traffic;
+}
+
+/** Packets read, SIP messages found, and messages lost to decoding (malformed, encrypted, gaps, limits). */
+export interface Traffic {
+  packets: number;
+  sip: number;
+  dropped: number;
 }
 
 /** What the windows may use: the store, byte read-back and the window stack. */

@@ -14,7 +14,10 @@
  * CPU time of the tool's processes (sipscope: parent and capture child) per second of
  * capture, and peak RSS (VmHWM, summed over those processes).
  *
- * --buffer MB passes -B to sipscope (sngrep keeps its default 2 MiB).
+ * --buffer MB passes -B to sipscope (sngrep keeps its default 2 MiB). --sngrep-limit N passes
+ * -l to sngrep: by default it keeps 20,000 dialogs and then stops writing their packets to -O.
+ * "achieved" is the reference packet count over SIPp's run time (SIPp may fall behind the
+ * asked rate on two cores).
  *
  * With --ui both tools run with their full-screen interface open in a pseudo-terminal
  * (160x40, node-pty; the screen is read through @xterm/headless) instead of -N, and quit
@@ -36,10 +39,12 @@ interface Args {
   ui: boolean;
   /** -B for sipscope (MiB); sngrep keeps its default, as users run it. */
   buffer: number | undefined;
+  /** -l for sngrep (its default keeps 20,000 dialogs and then stops saving -O packets too). */
+  sngrepLimit: number | undefined;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { rates: [200, 500, 1000, 2000], seconds: 10, ui: false, buffer: undefined };
+  const a: Args = { rates: [200, 500, 1000, 2000], seconds: 10, ui: false, buffer: undefined, sngrepLimit: undefined };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -47,6 +52,7 @@ function parse(argv: string[]): Args {
       case '--seconds': a.seconds = Number(v); i++; break;
       case '--ui': a.ui = true; break;
       case '--buffer': a.buffer = Number(v); i++; break;
+      case '--sngrep-limit': a.sngrepLimit = Number(v); i++; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -106,6 +112,8 @@ interface Row {
   completed: number;
   cpuPct: number;
   rssMb: number;
+  /** SIP messages per second SIPp actually achieved (reference packets over SIPp's run time). */
+  achieved: number;
   /** Kernel drops the tool reported (sipscope only; '?' when not shown). */
   kernelDrops: string;
   note: string;
@@ -149,8 +157,9 @@ function completedIn(file: string): number {
   return parseJsonLines(r.stdout).dialogs.filter((d) => d.state === 'COMPLETED').length;
 }
 
-async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number, dir: string, ui: boolean, buffer: number | undefined): Promise<Row> {
+async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number, dir: string, ui: boolean, buffer: number | undefined, sngrepLimit: number | undefined): Promise<Row> {
   const bufferArgs = buffer !== undefined ? ['-B', String(buffer)] : [];
+  const limitArgs = sngrepLimit !== undefined ? ['-l', String(sngrepLimit)] : [];
   const [uacPort, uasPort] = await freePorts(2);
   const filter = `udp and (port ${uacPort} or port ${uasPort})`;
   const calls = rate * seconds;
@@ -164,11 +173,11 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
     screen =
       tool === 'sipscope'
         ? inPty(process.execPath, [sipscopeBin, '-d', 'lo', ...bufferArgs, '-O', out, ...filter.split(' ')])
-        : inPty('sngrep', ['-d', 'lo', '-O', out, ...filter.split(' ')]);
+        : inPty('sngrep', ['-d', 'lo', ...limitArgs, '-O', out, ...filter.split(' ')]);
   } else if (tool === 'sipscope') {
     proc = start(process.execPath, [sipscopeBin, '-d', 'lo', ...bufferArgs, '-N', '-q', '--json', '-O', out, ...filter.split(' ')]);
   } else {
-    proc = start('sngrep', ['-d', 'lo', '-N', '-q', '-O', out, ...filter.split(' ')]);
+    proc = start('sngrep', ['-d', 'lo', ...limitArgs, '-N', '-q', '-O', out, ...filter.split(' ')]);
   }
   // sipscope writes the -O header once capturing; sngrep creates the file after opening the
   // device (its header stays buffered until the first packets).
@@ -183,6 +192,7 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
   } catch (err) {
     note = (err as Error).message.split('\n')[0]!.slice(0, 60);
   }
+  const sippSeconds = (Date.now() - t0) / 1000;
   // Let the tools drain, then take usage before stopping (shutdown work is not capture).
   await new Promise((r) => setTimeout(r, 1500));
   const pids = tree(pid);
@@ -226,6 +236,7 @@ async function runOne(tool: 'sipscope' | 'sngrep', rate: number, seconds: number
     completed,
     cpuPct: Math.round(((after.cpuTicks - before.cpuTicks) / CLK_TCK / wall) * 100),
     rssMb: Math.round(after.hwmKb / 1024),
+    achieved: Math.round(refPackets / sippSeconds),
     kernelDrops: tool === 'sipscope' ? kernelDrops : '-',
     note,
   };
@@ -243,17 +254,17 @@ async function main(): Promise<void> {
   process.stderr.write(`cpus ${os.cpus().length}, load average ${load} before the run${args.ui ? ', full-screen UI open in a pty' : ', headless (-N)'}\n`);
   for (const rate of args.rates) {
     for (const tool of ['sipscope', 'sngrep'] as const) {
-      const r = await runOne(tool, rate, args.seconds, dir, args.ui, args.buffer);
+      const r = await runOne(tool, rate, args.seconds, dir, args.ui, args.buffer, args.sngrepLimit);
       process.stderr.write(`${JSON.stringify(r)}\n`);
       rows.push(r);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const head = '| tool | calls/s | SIP msg/s | calls | ref packets (tcpdump drops) | ref COMPLETED | tool packets | lost | kernel drops | tool COMPLETED | CPU % | peak RSS MB | note |';
-  const lines = [head, '|' + ' --- |'.repeat(13)];
+  const head = '| tool | calls/s asked | SIP msg/s asked | SIP msg/s achieved | calls | ref packets (tcpdump drops) | ref COMPLETED | tool packets | lost | kernel drops | tool COMPLETED | CPU % | peak RSS MB | note |';
+  const lines = [head, '|' + ' --- |'.repeat(14)];
   for (const r of rows) {
     lines.push(
-      `| ${r.tool} | ${r.rate} | ${r.rate * 6} | ${r.calls} | ${r.refPackets} (${r.refDrops}) | ${r.refCompleted} | ${r.toolPackets} | ${r.lost} | ${r.kernelDrops} | ${r.completed} | ${r.cpuPct} | ${r.rssMb} | ${r.note} |`,
+      `| ${r.tool} | ${r.rate} | ${r.rate * 6} | ${r.achieved} | ${r.calls} | ${r.refPackets} (${r.refDrops}) | ${r.refCompleted} | ${r.toolPackets} | ${r.lost} | ${r.kernelDrops} | ${r.completed} | ${r.cpuPct} | ${r.rssMb} | ${r.note} |`,
     );
   }
   process.stdout.write(lines.join('\n') + '\n');
