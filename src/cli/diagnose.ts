@@ -207,15 +207,7 @@ export function runTelephony(
 }
 
 /** How a headless run ends, whatever its sources: what to show and how. */
-export interface ResultOptions {
-  /** --filter, compiled. */
-  filter: CompiledFilter | undefined;
-  diagnose: boolean;
-  /** --findings: each shown dialog's findings in its record and as a table column. */
-  findings?: boolean;
-  json: boolean;
-  quiet: boolean;
-  invert: boolean;
+export interface ResultOptions extends TelephonyOptions {
   /** Counters the mode adds to the summary (live, listeners, -O). */
   extra?: Record<string, unknown>;
 }
