@@ -110,3 +110,10 @@ test('TERM=dumb: a clear message instead of a scrambled screen', async (t) => {
   t.is(await s.exited(10_000), 2);
   t.regex(s.output(), /the terminal type 'dumb' cannot show the full-screen view; set TERM \(for example TERM=xterm-256color\) or add -N to print the dialogs/);
 });
+
+test('fitStyled counts terminal cells: wide characters take two, none straddles the edge', (t) => {
+  const line = [{ text: '显示', fg: 'cyan' as const }, { text: 'ab' }];
+  t.deepEqual(fitStyled(line, 6), [{ text: '显示', fg: 'cyan' }, { text: 'ab' }]);
+  t.deepEqual(fitStyled(line, 3), [{ text: '显', fg: 'cyan' }, { text: ' ' }]);
+  t.deepEqual(fitStyled(line, 8), [{ text: '显示', fg: 'cyan' }, { text: 'ab' }, { text: '  ' }]);
+});

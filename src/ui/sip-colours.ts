@@ -8,6 +8,7 @@
  * say where media goes (c=, m=) and the codecs (a=rtpmap) yellow.
  */
 import type { Colour, Segment, StyledLine } from './canvas';
+import { displayWidth, takeWidth } from '../view/text-width';
 
 /** The colour of a message by its call-flow label: `INVITE`, `180 Ringing`, `RTP ...`. */
 export function labelColour(label: string): Colour {
@@ -81,16 +82,25 @@ export function styleSipLines(lines: readonly string[]): StyledLine[] {
   return out;
 }
 
-/** A styled line cut or padded to `width` characters (as padTo does for text), styles kept. */
+/**
+ * A styled line cut or padded to `width` terminal cells (as padTo does for text: wide
+ * characters take two, a wide one straddling the edge becomes a space), styles kept.
+ */
 export function fitStyled(line: StyledLine, width: number): StyledLine {
   const out: StyledLine = [];
   let left = width;
   for (const seg of line) {
     if (left <= 0) break;
-    const chars = [...seg.text];
-    const take = chars.length <= left ? seg.text : chars.slice(0, left).join('');
-    out.push({ ...seg, text: take });
-    left -= Math.min(chars.length, left);
+    const w = displayWidth(seg.text);
+    if (w <= left) {
+      out.push({ ...seg });
+      left -= w;
+      continue;
+    }
+    const cut = takeWidth(seg.text, left);
+    out.push({ ...seg, text: cut.text });
+    left -= cut.width;
+    break;
   }
   if (left > 0) out.push({ text: ' '.repeat(left) });
   return out;

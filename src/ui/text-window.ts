@@ -1,6 +1,7 @@
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding, type KeyWindow } from './keymap';
 import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
+import { fitStyled } from './sip-colours';
 
 /**
  * A read-only, scrollable page of text lines with a title (stats, message diff). The lines
@@ -32,8 +33,7 @@ export class TextWindow implements WindowController {
     const lines: StyledLine[] = [bold(padTo(this.title(), cols))];
     for (let i = 0; i < this.pageRows; i++) {
       const l = text[this.top + i] ?? plain('');
-      const len = l.reduce((n, s) => n + [...s.text].length, 0);
-      lines.push(len < cols ? [...l, { text: ' '.repeat(cols - len) }] : l);
+      lines.push(fitStyled(l, cols));
     }
     const where = text.length > this.pageRows ? `  lines ${this.top + 1}-${Math.min(text.length, this.top + this.pageRows)} of ${text.length}` : '';
     lines.push(inverse(padTo(footerHint([['Up/Down', 'Scroll'], ['Esc', 'Back'], ['F1', 'Help']]) + where, cols)));
