@@ -79,7 +79,7 @@ test('cap cannot be loaded: live capture says how to install it; the file viewer
   const hook = noCapHook(dir);
   const env = { NODE_OPTIONS: `--require ${hook}` };
   const live = sipscope(['-d', 'lo', '-N'], env);
-  t.is(await ended(live, 15000), 2);
+  t.is(await ended(live, 30000), 2, live.err());
   const line = oneLine(t, live.err());
   t.regex(line, /live capture needs libpcap and the cap module.*apt-get install libpcap-dev/);
   t.regex(line, /reading capture files with -I works without them/);
