@@ -187,7 +187,7 @@ test('Left and Right scroll a ladder wider than the screen', async (t) => {
       s.send(KEYS.space);
       s.send(KEYS.space);
       s.send(KEYS.enter);
-      const before = await s.waitFor((x) => has('Call flow  2 dialogs')(x) && has('(Right: more)')(x), 'a ladder wider than 80 columns');
+      const before = await s.waitFor((x) => has('Call flow  2 dialogs')(x) && has('(Right: more')(x), 'a ladder wider than 80 columns');
       t.false(has('127.0.0.1:5076')(before), 'the last column is off screen');
       for (let i = 0; i < 5; i++) s.send('\x1b[C');
       const after = await s.waitFor((x) => has('127.0.0.1:5076')(x) && has('scrolled')(x), 'the last column after Right');
@@ -198,6 +198,30 @@ test('Left and Right scroll a ladder wider than the screen', async (t) => {
       await s.waitFor((x) => has('127.0.0.1:5072')(x) && !has('scrolled')(x), 'back to the first column');
     },
     80,
+    30,
+  );
+});
+
+test('t hides the preview so a wide B2BUA ladder fits; t again brings it back', async (t) => {
+  await withScreen(
+    b2bua,
+    5,
+    async (s) => {
+      s.send(KEYS.space);
+      s.send(KEYS.space);
+      s.send(KEYS.enter);
+      const before = await s.waitFor((x) => has('Call flow  2 dialogs')(x) && has('t hides the preview')(x), 'the ladder with its preview');
+      t.false(has('127.0.0.1:5076')(before), "leg 2's far column is off screen");
+      t.true(has('│INVITE sip:3544151602@')(before), 'the preview shows the INVITE');
+      s.send('t');
+      const wide = await s.waitFor((x) => has('127.0.0.1:5076')(x), 'all four columns');
+      t.false(has('│INVITE sip:')(wide), 'no preview');
+      // Leg 2's arrows are on screen now.
+      t.true(legArrows(wide).some((a) => a.startsWith('L2') && a.includes('INVITE')), wide.join('\n'));
+      s.send('t');
+      await s.waitFor((x) => has('│INVITE sip:3544151602@')(x), 'the preview again');
+    },
+    100,
     30,
   );
 });

@@ -40,6 +40,8 @@ export class FlowWindow implements WindowController {
   private cursor = 0;
   private top = 0;
   private shift = 0;
+  /** The message preview beside the ladder (`t` hides it, as in sngrep). */
+  private showPreview = true;
   private pageRows = 10;
   /** Row of the message marked for a diff (Space), or undefined. */
   private marked: number | undefined;
@@ -122,9 +124,9 @@ export class FlowWindow implements WindowController {
     const flow = this.build();
     if (this.marked !== undefined && this.markedIn !== this.ctx.store.generation) this.marked = undefined;
     const natural = flow.lines.reduce((n, l) => Math.max(n, [...l].length), [...flow.header].length);
-    let left = Math.min(natural + 1, cols);
-    if (cols - left - 1 < MIN_PREVIEW) left = Math.max(Math.floor(cols * 0.6), Math.min(natural + 1, cols - MIN_PREVIEW - 1));
-    const preview = cols - left - 1 >= MIN_PREVIEW ? cols - left - 1 : 0;
+    let left = this.showPreview ? Math.min(natural + 1, cols) : cols;
+    if (this.showPreview && cols - left - 1 < MIN_PREVIEW) left = Math.max(Math.floor(cols * 0.6), Math.min(natural + 1, cols - MIN_PREVIEW - 1));
+    const preview = this.showPreview && cols - left - 1 >= MIN_PREVIEW ? cols - left - 1 : 0;
     if (preview === 0) left = cols;
     this.shift = Math.max(0, Math.min(this.shift, natural + 1 - left));
     const sep = this.ctx.ascii ? '|' : '│';
@@ -135,12 +137,13 @@ export class FlowWindow implements WindowController {
         : `Call flow  ${safeText(d.from.user || d.from.uri)} -> ${safeText(d.to.user || d.to.uri)}  ${d.isInvite ? d.state : d.method}  Call-ID: ${safeText(d.callId)}`;
     const findings = rows >= 10 && this.dialogs.length === 1 ? this.findingLines() : [];
     const legs = rows >= 10 ? this.legLines() : [];
-    const more = this.shift > 0 ? `  (scrolled ${this.shift} right)` : natural > left ? '  (Right: more)' : '';
+    const more = this.shift > 0 ? `  (scrolled ${this.shift} right)` : natural > left ? (preview > 0 ? '  (Right: more; t hides the preview)' : '  (Right: more)') : '';
     const lines: StyledLine[] = [
       bold(padTo(title + more, cols)),
       ...legs.map((f) => plain(padTo(f, cols))),
       ...findings.map((f) => plain(padTo(f, cols))),
-      plain(padTo(this.shifted(flow.header), cols)),
+      // Column names stop where the ladder does (the preview pane is beside it).
+      plain(padTo(padTo(this.shifted(flow.header), left), cols)),
     ];
     this.pageRows = Math.max(1, rows - 3 - findings.length - legs.length);
     this.cursor = Math.max(0, Math.min(this.cursor, flow.lines.length - 1));
@@ -216,6 +219,9 @@ export class FlowWindow implements WindowController {
         break;
       case 'scroll-left':
         this.shift = Math.max(0, this.shift - SCROLL_STEP);
+        break;
+      case 'toggle-preview':
+        this.showPreview = !this.showPreview;
         break;
       case 'scroll-right':
         this.shift += SCROLL_STEP; // bounded at the next render, where the width is known
