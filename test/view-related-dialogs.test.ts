@@ -5,7 +5,7 @@
 import test from 'ava';
 import { request, type CallParty } from './helpers/sip-text';
 import { dialogOf, runSent, type Sent } from './analysis-call-builder';
-import { relatedDialogs } from '../src/view/related-dialogs';
+import { relatedChain, relatedDialogs } from '../src/view/related-dialogs';
 import type { EngineRun } from './helpers/run-engine';
 
 const CALLER = '10.0.0.1:5060';
@@ -73,4 +73,28 @@ test('relatedHeaders replaces the default correlation headers', async (t) => {
   t.deepEqual(related(run, 'in-4@a'), []);
   t.deepEqual(related(run, 'in-4@a', ['X-Leg-Ref']), [['out-4@b', "L1's X-Leg-Ref names its Call-ID"]]);
   t.deepEqual(related(run, 'in-1@a', ['X-Leg-Ref']), [], 'X-Call-ID no longer counts');
+});
+
+test('a chain of legs (SBC -> PBX -> trunk) is followed through the correlation headers, each leg named by the one it was found from', async (t) => {
+  const run = await runSent([
+    invite('sbc-in@a', '1001', '2001', 0),
+    invite('pbx-in@b', '1001', '2001', 0.05, ['X-Call-ID: sbc-in@a'], [B2BUA_OUT, CALLEE]),
+    invite('trunk-out@c', '91001', '2001', 0.1, ['X-Call-ID: pbx-in@b'], [B2BUA_OUT, CALLEE]),
+    // Another call between the same numbers 4 s later, and one 4 s after that: related to the
+    // first only by numbers, never chained on from leg to leg.
+    invite('again@a', '1001', '2001', 4),
+    invite('again2@a', '1001', '2001', 8),
+  ]);
+  const store = run.engine.store;
+  const chain = relatedChain(store, dialogOf(run, 'sbc-in@a'), store.dialogList(), (loc) => run.bytes.read(loc)).map((r) => [r.dialog.callId, r.how]);
+  t.deepEqual(chain, [
+    ['pbx-in@b', "its X-Call-ID names L1's Call-ID"],
+    ['again@a', 'same numbers as L1 (1001 -> 2001), 4.000 s apart'],
+    ['trunk-out@c', "its X-Call-ID names L2's Call-ID"],
+  ]);
+  // From the middle leg, both neighbours are direct.
+  const middle = relatedChain(store, dialogOf(run, 'pbx-in@b'), store.dialogList(), (loc) => run.bytes.read(loc)).map((r) => r.dialog.callId);
+  t.deepEqual(middle.slice(0, 2).sort(), ['sbc-in@a', 'trunk-out@c']);
+  // At most MAX_CHAIN_LEGS legs: with a limit of 2, only the first found.
+  t.is(relatedChain(store, dialogOf(run, 'sbc-in@a'), store.dialogList(), (loc) => run.bytes.read(loc), {}, 2).length, 1);
 });

@@ -1,7 +1,7 @@
 import type { Dialog } from '../store/dialog';
 import { FLOW_MARGIN, rtpStreamLines } from '../view/call-flow';
 import { LEG_MARGIN, legTag, multiFlowOf, type MultiFlow } from '../view/multi-flow';
-import { relatedDialogs } from '../view/related-dialogs';
+import { relatedChain } from '../view/related-dialogs';
 import { rawLines } from '../view/raw-view';
 import { scrollTop } from '../view/list-view';
 import { safeText } from '../view/dialog-report';
@@ -63,7 +63,7 @@ export class FlowWindow implements WindowController {
 
   /** The extended flow of a dialog: it and its related dialogs (X-Call-ID, X-CID, numbers). */
   static extended(ctx: UiContext, d: Dialog): FlowWindow {
-    const related = relatedDialogs(ctx.store, d, ctx.store.dialogList(), (loc) => ctx.readBytes(loc), { relatedHeaders: ctx.relatedHeaders });
+    const related = relatedChain(ctx.store, d, ctx.store.dialogList(), (loc) => ctx.readBytes(loc), { relatedHeaders: ctx.relatedHeaders });
     const w = new FlowWindow(ctx, d, related);
     if (related.length === 0) w.status = 'No related dialogs found (X-Call-ID, X-CID, or same numbers within 5 s)';
     return w;

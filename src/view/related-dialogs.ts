@@ -26,6 +26,8 @@ export interface RelatedOptions {
   relatedHeaders?: readonly string[];
   /** Seconds between the two INVITEs for a match by numbers. */
   windowSeconds?: number;
+  /** Match by caller and called numbers too (default true). */
+  byNumbers?: boolean;
 }
 
 export interface RelatedLeg {
@@ -68,24 +70,64 @@ export function dialogNumbers(d: Dialog): { from: string; to: string } | undefin
   return { from: from.digits, to: to.digits };
 }
 
-/** The related dialogs of `d` among `all`, in the order of `all`, each with how it matched. */
+/**
+ * The related dialogs of `d` among `all`, in the order of `all`, each with how it matched;
+ * `leg` is how `d` is called in those words (its leg in the ladder).
+ */
 export function relatedDialogs(
   store: DialogStore,
   d: Dialog,
   all: Iterable<Dialog>,
   read: (loc: ByteLocation) => Buffer | undefined,
   options: RelatedOptions = {},
+  leg = 'L1',
 ): RelatedLeg[] {
   const names = options.relatedHeaders ?? DEFAULT_RELATED_HEADERS;
   const window = options.windowSeconds ?? DEFAULT_NUMBER_WINDOW;
   const mine = correlationValues(store, d, read, names);
-  const myNumbers = dialogNumbers(d);
+  const myNumbers = options.byNumbers === false ? undefined : dialogNumbers(d);
   const myStart = startOf(store, d);
   const out: RelatedLeg[] = [];
   for (const o of all) {
     if (o === d) continue;
-    const how = matchOf(store, d, o, mine, read, names, myNumbers, myStart, window);
+    const how = matchOf(store, d, o, mine, read, names, myNumbers, myStart, window, leg);
     if (how !== undefined) out.push({ dialog: o, how });
+  }
+  return out;
+}
+
+/** Legs an extended flow shows at most (the chosen dialog included). */
+export const MAX_CHAIN_LEGS = 8;
+
+/**
+ * The dialogs related to `d` directly or through each other: a call crossing an SBC, a PBX
+ * and a trunk has three legs, each relating only to its neighbours. Breadth first from `d`
+ * (L1), each found leg numbered in order (L2, L3, ...) and its `how` naming the leg it was
+ * found from; at most `maxLegs` legs in all. Beyond L1 only correlation headers are
+ * followed: matching by numbers from leg to leg would chain unrelated calls between the
+ * same two numbers a few seconds apart.
+ */
+export function relatedChain(
+  store: DialogStore,
+  d: Dialog,
+  all: Iterable<Dialog>,
+  read: (loc: ByteLocation) => Buffer | undefined,
+  options: RelatedOptions = {},
+  maxLegs = MAX_CHAIN_LEGS,
+): RelatedLeg[] {
+  const list = [...all];
+  const legs: Dialog[] = [d];
+  const seen = new Set<Dialog>(legs);
+  const out: RelatedLeg[] = [];
+  for (let i = 0; i < legs.length && legs.length < maxLegs; i++) {
+    const step = i === 0 ? options : { ...options, byNumbers: false };
+    for (const r of relatedDialogs(store, legs[i]!, list, read, step, `L${i + 1}`)) {
+      if (seen.has(r.dialog)) continue;
+      seen.add(r.dialog);
+      legs.push(r.dialog);
+      out.push(r);
+      if (legs.length >= maxLegs) break;
+    }
   }
   return out;
 }
@@ -105,20 +147,21 @@ function matchOf(
   myNumbers: { from: string; to: string } | undefined,
   myStart: number | undefined,
   window: number,
+  leg: string,
 ): string | undefined {
   const named = mine.find((v) => v.value === o.callId);
-  if (named !== undefined) return `L1's ${named.name} names its Call-ID`;
+  if (named !== undefined) return `${leg}'s ${named.name} names its Call-ID`;
   const theirs = correlationValues(store, o, read, names);
   const back = theirs.find((v) => v.value === d.callId);
-  if (back !== undefined) return `its ${back.name} names L1's Call-ID`;
+  if (back !== undefined) return `its ${back.name} names ${leg}'s Call-ID`;
   const shared = theirs.find((v) => mine.some((m) => m.value === v.value));
-  if (shared !== undefined) return `same ${shared.name} as L1`;
+  if (shared !== undefined) return `same ${shared.name} as ${leg}`;
   const numbers = dialogNumbers(o);
   const start = startOf(store, o);
   if (myNumbers !== undefined && numbers !== undefined && myStart !== undefined && start !== undefined) {
     const dt = Math.abs(start - myStart);
     if (numbers.from === myNumbers.from && numbers.to === myNumbers.to && dt <= window) {
-      return `same numbers as L1 (${myNumbers.from} -> ${myNumbers.to}), ${dt.toFixed(3)} s apart`;
+      return `same numbers as ${leg} (${myNumbers.from} -> ${myNumbers.to}), ${dt.toFixed(3)} s apart`;
     }
   }
   return undefined;
