@@ -117,3 +117,19 @@ test('fitStyled counts terminal cells: wide characters take two, none straddles 
   t.deepEqual(fitStyled(line, 3), [{ text: '显', fg: 'cyan' }, { text: ' ' }]);
   t.deepEqual(fitStyled(line, 8), [{ text: '显示', fg: 'cyan' }, { text: 'ab' }, { text: '  ' }]);
 });
+
+test('several legs in one ladder: each leg tag has its own colour', async (t) => {
+  const s = spawnSipscope(['-I', path.join(ownCaptures, 'b2bua-udp.pcap')], { cols: 150, rows: 30, env: { TERM: 'xterm-256color' } });
+  try {
+    await s.waitFor((l) => l.join('\n').includes('Dialogs: 5 (5 displayed)'), 'the list');
+    s.send(' ');
+    s.send(' ');
+    s.send(KEYS.enter);
+    await s.waitFor((l) => l.join('\n').includes('Call flow  2 dialogs'), 'the two-leg ladder');
+    const raw = s.output();
+    t.regex(raw, /\x1b\[[0-9;]*36[0-9;]*mL1/); // cyan L1
+    t.regex(raw, /\x1b\[[0-9;]*33[0-9;]*mL2/); // yellow L2
+  } finally {
+    s.kill();
+  }
+});

@@ -8,7 +8,7 @@ import { safeText } from '../view/dialog-report';
 import { cachedFindings, telephonyOf } from '../view/dialog-filter';
 import type { Finding } from '../analysis/findings';
 import { bindingsOf, footerHint, type KeyAction, type KeyBinding } from './keymap';
-import { bold, inverse, plain, type Size, type StyledLine } from './canvas';
+import { bold, inverse, plain, type Colour, type Size, type StyledLine } from './canvas';
 import { fitStyled, labelColour, styleSipLines } from './sip-colours';
 import { aliasLookup } from '../view/aliases';
 import { padTo, type Rendered, type UiContext, type WindowController } from './window';
@@ -17,6 +17,13 @@ import { DiffWindow } from './diff-window';
 import { SaveForm } from './save-form';
 
 const MIN_PREVIEW = 30;
+/** Colours of leg tags L1, L2, ... in turn. */
+const LEG_COLOURS: readonly Colour[] = ['cyan', 'yellow', 'green', 'magenta', 'blue', 'red'];
+
+function legColour(tag: string): Colour {
+  const n = Number(/^L(\d+)/.exec(tag)?.[1] ?? 1);
+  return LEG_COLOURS[(n - 1) % LEG_COLOURS.length]!;
+}
 /** Findings lines under the title at most (the rest are counted on the last one). */
 const MAX_FINDING_LINES = 3;
 /** Leg lines under the title at most, when several dialogs share the ladder. */
@@ -140,7 +147,10 @@ export class FlowWindow implements WindowController {
     const more = this.shift > 0 ? `  (scrolled ${this.shift} right)` : natural > left ? (preview > 0 ? '  (Right: more; t hides the preview)' : '  (Right: more)') : '';
     const lines: StyledLine[] = [
       bold(padTo(title + more, cols)),
-      ...legs.map((f) => plain(padTo(f, cols))),
+      ...legs.map((f): StyledLine => {
+        const line = padTo(f, cols);
+        return /^L\d/.test(line) ? [{ text: line.slice(0, LEG_MARGIN), bold: true, fg: legColour(line) }, { text: line.slice(LEG_MARGIN) }] : plain(line);
+      }),
       ...findings.map((f) => plain(padTo(f, cols))),
       // Column names stop where the ladder does (the preview pane is beside it).
       plain(padTo(padTo(this.shifted(flow.header), left), cols)),
@@ -165,9 +175,16 @@ export class FlowWindow implements WindowController {
       const isMarked = this.marked !== undefined && flow.messages[k]?.row === this.marked;
       const leftText = padTo(arrow === undefined ? '' : this.shifted(arrow), left);
       const msg = flow.messages[k];
-      const line: StyledLine = [
-        { text: leftText, inverse: arrow !== undefined && k === this.cursor, bold: isMarked, fg: msg !== undefined && k !== this.cursor ? labelColour(msg.label) : undefined },
-      ];
+      const selectedRow = arrow !== undefined && k === this.cursor;
+      const fg = msg !== undefined && !selectedRow ? labelColour(msg.label) : undefined;
+      // Several legs: each leg's tag in a colour of its own, so legs are told apart at a glance.
+      const tagged = this.dialogs.length > 1 && msg !== undefined && !selectedRow && leftText.startsWith('L');
+      const line: StyledLine = tagged
+        ? [
+            { text: leftText.slice(0, LEG_MARGIN), bold: true, fg: legColour(leftText.slice(0, LEG_MARGIN)) },
+            { text: leftText.slice(LEG_MARGIN), bold: isMarked, fg },
+          ]
+        : [{ text: leftText, inverse: selectedRow, bold: isMarked, fg }];
       if (preview > 0) line.push({ text: sep }, ...fitStyled(previewStyled[i] ?? [], preview));
       lines.push(line);
     }
