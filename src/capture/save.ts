@@ -3,6 +3,7 @@ import { PcapStreamWriter } from '../pcap/writer';
 import type { Dialog } from '../store/dialog';
 import { ARENA_SOURCE, type DialogStore } from '../store/store';
 import type { ByteReader } from './byte-reader';
+import { safeText } from '../view/dialog-report';
 import { isMicrosecondPcap, mediaFrames, mediaSpans, type MediaFrame } from './rtp-frames';
 
 /** A dialog, or any group of message rows (one message saved from the call flow). */
@@ -66,7 +67,7 @@ export function savedPcapMessage(r: SaveResult, what: string): string {
   const rtp = r.rtp === undefined ? '' : `: ${r.rtp.packets} RTP/RTCP`;
   let text = `Saved ${what} (${r.packets} packets${rtp}) to ${r.file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
   if (r.rtp !== undefined && r.rtp.problems.length > 0) text += `; RTP ${r.rtp.packets > 0 ? 'partly ' : ''}not included: ${r.rtp.problems.join('; ')}`;
-  return text;
+  return safeText(text); // file names may hold control characters
 }
 
 interface SipFrame {

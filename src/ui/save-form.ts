@@ -31,7 +31,7 @@ export interface SaveOptions {
   ascii: boolean;
 }
 
-const FORMATS: readonly SaveFormat[] = ['pcap', 'pcap+rtp', 'text'];
+const FORMATS: readonly SaveFormat[] = ['pcap', 'text', 'pcap+rtp'];
 const EXTENSION: Readonly<Record<SaveFormat, string>> = { pcap: '.pcap', 'pcap+rtp': '.pcap', text: '.txt' };
 
 /**
