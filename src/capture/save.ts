@@ -90,8 +90,11 @@ function sipFrames(store: DialogStore, dialogs: Iterable<MessageGroup>): SipFram
   return frames;
 }
 
-function earlier(a: { sec: number; nsec: number }, b: { sec: number; nsec: number }): boolean {
-  return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
+/** The RTP frame goes before the SIP frame: earlier, or at the same time before it in the same file. */
+function before(r: MediaFrame, f: SipFrame): boolean {
+  if (r.sec !== f.sec) return r.sec < f.sec;
+  if (r.nsec !== f.nsec) return r.nsec < f.nsec;
+  return r.source === f.source && r.fileOffset < f.offset;
 }
 
 function writeFrames(
@@ -127,7 +130,7 @@ function writeFrames(
     let i = 0;
     while (i < frames.length || (next !== undefined && next.done !== true)) {
       const f = frames[i];
-      if (next !== undefined && next.done !== true && (f === undefined || earlier(next.value, f))) {
+      if (next !== undefined && next.done !== true && (f === undefined || before(next.value, f))) {
         if (put(next.value, next.value.data)) result.rtp!.packets++;
         next = rtp!.next();
         continue;
