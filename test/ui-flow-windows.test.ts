@@ -157,6 +157,27 @@ test('the save window writes text that -N --json -I reads back to the same dialo
   t.deepEqual(jsonRecords(out).map(key), jsonRecords(demo).map(key));
 });
 
+test('the save window writes pcap+rtp: the call with its RTP, streams read back the same', async (t) => {
+  const twoWay = path.join(ownCaptures, 'rtp', 'two-way.pcap');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-ui-rtp-'));
+  const out = path.join(dir, 'call.pcap');
+  await withScreen(twoWay, 1, async (s) => {
+    s.send(KEYS.f2);
+    await s.waitFor(has('(*) pcap  ( ) text  ( ) pcap+rtp'), 'the save window offers pcap+rtp');
+    s.send(CTRL_U);
+    s.send(out);
+    s.send(KEYS.tab);
+    s.send(KEYS.space);
+    s.send(KEYS.space);
+    await s.waitFor(has('(*) pcap+rtp'), 'pcap+rtp chosen');
+    s.send(KEYS.enter);
+    await s.waitFor(has('Saved 1 dialog (208 packets: 202 RTP/RTCP)'), 'the confirmation with the RTP count');
+  });
+  const rtp = (file: string): unknown => jsonRecords(file).map((r) => r.rtp);
+  t.is((rtp(twoWay) as unknown[][])[0]?.length, 2);
+  t.deepEqual(rtp(out), rtp(twoWay));
+});
+
 test('s in the call flow saves the current message alone, as pcap', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-ui-msg-'));
   const out = path.join(dir, 'busy-486.pcap');

@@ -53,6 +53,22 @@ test('pcap by default; choosing text renames out.pcap to out.txt and saves text'
   t.is(closed(), 1);
 });
 
+test('pcap+rtp is the third format: out.txt goes back to out.pcap, and that format is saved', (t) => {
+  const { f, saved, text } = form([{ name: 'all', what: () => [{ msgs: [1] }], noun: 'dialog' }]);
+  t.regex(text(), /\(\*\) pcap {2}\( \) text {2}\( \) pcap\+rtp/);
+  key(f, 'tab');
+  key(f, 'space');
+  t.regex(text(), /Save to +\[out\.txt/);
+  key(f, 'space');
+  t.regex(text(), /\( \) pcap {2}\( \) text {2}\(\*\) pcap\+rtp/);
+  t.regex(text(), /Save to +\[out\.pcap/);
+  key(f, 'enter');
+  t.deepEqual(
+    saved.map((s) => [s.format, s.file]),
+    [['pcap+rtp', 'out.pcap']],
+  );
+});
+
 test('the chosen target is saved, counted with its noun; an empty one says so and stays open', (t) => {
   const two: MessageGroup[] = [{ msgs: [1, 2] }, { msgs: [3] }];
   const { f, saved, text, closed } = form(

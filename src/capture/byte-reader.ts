@@ -17,6 +17,11 @@ export class ByteReader {
     this.paths.set(id, file);
   }
 
+  /** The files declared with setPath, by source id. */
+  files(): { source: number; path: string }[] {
+    return [...this.paths].map(([source, path]) => ({ source, path }));
+  }
+
   /** The bytes, or undefined when they cannot be had (file gone, out of range). */
   read(loc: ByteLocation): Buffer | undefined {
     if (loc.source === ARENA_SOURCE) {

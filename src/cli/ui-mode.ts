@@ -4,7 +4,7 @@ import * as tty from 'node:tty';
 import { Engine, type EngineOptions } from '../engine/engine';
 import { readInputs, type InputSpec } from '../capture/inputs';
 import { ByteReader } from '../capture/byte-reader';
-import { saveDialogsPcap, type MessageGroup } from '../capture/save';
+import { saveDialogsPcap, saveDialogsPcapWithRtp, savedPcapMessage, type MessageGroup } from '../capture/save';
 import { saveDialogsText } from '../capture/text-export';
 import type { Dialog } from '../store/dialog';
 import type { ByteLocation, DialogStore } from '../store/store';
@@ -420,9 +420,8 @@ function storeAccess(store: DialogStore, bytes: ByteReader, invert: boolean) {
       const r = saveDialogsText(store, bytes, groups, file);
       return `Saved ${what} (${r.messages} messages, text) to ${file}${r.unreadable > 0 ? `; ${r.unreadable} unreadable messages left out` : ''}`;
     }
-    const r = saveDialogsPcap(store, bytes, groups, file);
-    const skipped = r.otherLinkType + r.unreadable;
-    return `Saved ${what} (${r.packets} packets) to ${file}${skipped > 0 ? `; ${skipped} packets left out` : ''}`;
+    const r = format === 'pcap+rtp' ? saveDialogsPcapWithRtp(store, bytes, groups, file) : saveDialogsPcap(store, bytes, groups, file);
+    return savedPcapMessage(r, what);
   };
   return {
     readBytes: (loc: ByteLocation) => bytes.read(loc),

@@ -95,7 +95,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'filter', keys: ['escape'], action: 'form-cancel', description: 'close (filters already applied stay)' },
   { window: 'save', keys: ['tab', 'down'], action: 'form-next', description: 'next field' },
   { window: 'save', keys: ['S-tab', 'up'], action: 'form-prev', description: 'previous field' },
-  { window: 'save', keys: ['space'], action: 'form-toggle', description: 'choose the format (pcap, text) and what to save' },
+  { window: 'save', keys: ['space'], action: 'form-toggle', description: 'choose the format (pcap, text, pcap+rtp) and what to save' },
   { window: 'save', keys: ['enter'], action: 'form-apply', description: 'save' },
   { window: 'save', keys: ['escape'], action: 'form-cancel', description: 'close without saving' },
   { window: 'columns', keys: ['space'], action: 'column-toggle', description: 'show or hide the column' },

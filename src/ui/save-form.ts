@@ -31,13 +31,14 @@ export interface SaveOptions {
   ascii: boolean;
 }
 
-const FORMATS: readonly SaveFormat[] = ['pcap', 'text'];
-const EXTENSION: Readonly<Record<SaveFormat, string>> = { pcap: '.pcap', text: '.txt' };
+const FORMATS: readonly SaveFormat[] = ['pcap', 'text', 'pcap+rtp'];
+const EXTENSION: Readonly<Record<SaveFormat, string>> = { pcap: '.pcap', 'pcap+rtp': '.pcap', text: '.txt' };
 
 /**
  * Save window (F2/s in the list, s in the call flow): the chosen dialogs (all, selected,
- * displayed) or the current message, as pcap (the captured frames) or text (the -T export,
- * which `sipscope -I` reads back), to a file the user names.
+ * displayed) or the current message, as pcap (the captured frames), pcap+rtp (those and the
+ * frames of the dialogs' RTP streams, read again from the capture files) or text (the -T
+ * export, which `sipscope -I` reads back), to a file the user names.
  */
 export class SaveForm implements WindowController {
   readonly window = 'save' as const;

@@ -1,7 +1,7 @@
 import type { Dialog } from '../store/dialog';
 import type { MessageGroup } from '../capture/save';
 
-export type SaveFormat = 'pcap' | 'text';
+export type SaveFormat = 'pcap' | 'pcap+rtp' | 'text';
 import type { ByteLocation, DialogStore } from '../store/store';
 import type { UtcOffset } from '../view/clock';
 import { padWidth } from '../view/text-width';
