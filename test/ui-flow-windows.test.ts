@@ -144,7 +144,7 @@ test('the save window writes text that -N --json -I reads back to the same dialo
   const out = path.join(dir, 'all.txt');
   await withScreen(demo, 6, async (s) => {
     s.send(KEYS.f2);
-    await s.waitFor(has('Save dialogs as pcap or text'), 'the save window');
+    await s.waitFor(has('Save dialogs as pcap, text, or pcap with RTP'), 'the save window');
     s.send(CTRL_U);
     s.send(out);
     s.send(KEYS.tab);

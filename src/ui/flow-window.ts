@@ -268,7 +268,7 @@ export class FlowWindow implements WindowController {
       case 'save':
         this.ctx.open(
           new SaveForm(this, {
-            title: 'Save the message or the dialogs as pcap or text',
+            title: 'Save the message or the dialogs as pcap, text, or pcap with RTP',
             targets: [
               { name: 'message', what: () => (current === undefined || current.row < 0 ? [] : [{ msgs: [current.row] }]), noun: 'message' },
               { name: 'dialogs', what: () => [...this.dialogs], noun: 'dialog' },

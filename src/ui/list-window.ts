@@ -378,7 +378,7 @@ export class ListWindow implements WindowController {
       case 'save':
         this.ctx.open(
           new SaveForm(this, {
-            title: 'Save dialogs as pcap or text',
+            title: 'Save dialogs as pcap, text, or pcap with RTP',
             targets: [
               { name: 'all', what: () => [...this.ctx.store.dialogList()], noun: 'dialog' },
               { name: 'selected', what: () => this.selectedDialogs(), noun: 'dialog' },
