@@ -37,7 +37,14 @@ export function saveDialogsPcap(store: DialogStore, bytes: ByteReader, dialogs: 
  * order. Inputs that cannot be read again (live capture, standard input whose spool copy is
  * gone) are named in `rtp.problems`; the SIP frames are written all the same.
  */
-export function saveDialogsPcapWithRtp(store: DialogStore, bytes: ByteReader, dialogs: readonly MessageGroup[], file: string): SaveResult {
+export function saveDialogsPcapWithRtp(
+  store: DialogStore,
+  bytes: ByteReader,
+  dialogs: readonly MessageGroup[],
+  file: string,
+  /** Files holding live traffic too (the -O file being written), searched for the RTP of live sources. */
+  liveFiles: readonly string[] = [],
+): SaveResult {
   const frames = sipFrames(store, dialogs);
   const spans = mediaSpans(dialogs.map((d) => d.media));
   const problems: string[] = [];
@@ -50,13 +57,21 @@ export function saveDialogsPcapWithRtp(store: DialogStore, bytes: ByteReader, di
   const unfiled = new Set<number>();
   for (const f of frames) if (!filed.has(f.source)) unfiled.add(f.source);
   for (const s of unfiled) {
-    problems.push(s === ARENA_SOURCE ? 'the packets of a live capture or listener are not kept' : `${store.sources[s] ?? 'an input'} cannot be read again`);
+    if (s === ARENA_SOURCE && liveFiles.length > 0) {
+      // Live traffic: its RTP is in the -O file (as far as it goes back: not before a rotation).
+      liveFiles.forEach((path, i) => files.push({ source: LIVE_FILE_SOURCE - i, path }));
+      continue;
+    }
+    problems.push(s === ARENA_SOURCE ? 'the packets of a live capture or listener are not kept (capture with -O to have them)' : `${store.sources[s] ?? 'an input'} cannot be read again`);
   }
   const sip = new Set(frames.map((f) => `${f.source} ${f.offset}`));
   const rtp = mediaFrames(files, spans, (source, offset) => sip.has(`${source} ${offset}`), problems);
   const nanos = files.some((f) => !isMicrosecondPcap(f.path));
   return writeFrames(bytes, frames, file, { frames: rtp, problems, nanos });
 }
+
+/** Source numbers given to -O files searched for live RTP (never a store source). */
+const LIVE_FILE_SOURCE = -1;
 
 /**
  * The status line after a pcap save: `Saved 1 dialog (208 packets: 202 RTP) to f.pcap`, with

@@ -397,7 +397,12 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
       offset: localOffset,
       ascii: o.ascii,
       config: o.config,
-      ...storeAccess(store, bytes, o.invert),
+      ...storeAccess(store, bytes, o.invert, () => {
+        // The -O file holds the live RTP: write out what is buffered before reading it.
+        if (writer === undefined) return [];
+        writer.flush();
+        return [writer.stats.file];
+      }),
       relatedHeaders: o.config?.relatedHeaders,
       onPause: () => {
         load.live.paused = !load.live.paused;
@@ -414,13 +419,13 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
 }
 
 /** What every UI mode gives the app to read the store: message bytes, the -v rule, saving. */
-function storeAccess(store: DialogStore, bytes: ByteReader, invert: boolean) {
+function storeAccess(store: DialogStore, bytes: ByteReader, invert: boolean, liveFiles: () => string[] = () => []) {
   const saveAs = (groups: readonly MessageGroup[], format: SaveFormat, file: string, what: string): string => {
     if (format === 'text') {
       const r = saveDialogsText(store, bytes, groups, file);
       return `Saved ${what} (${r.messages} messages, text) to ${file}${r.unreadable > 0 ? `; ${r.unreadable} unreadable messages left out` : ''}`;
     }
-    const r = format === 'pcap+rtp' ? saveDialogsPcapWithRtp(store, bytes, groups, file) : saveDialogsPcap(store, bytes, groups, file);
+    const r = format === 'pcap+rtp' ? saveDialogsPcapWithRtp(store, bytes, groups, file, liveFiles()) : saveDialogsPcap(store, bytes, groups, file);
     return savedPcapMessage(r, what);
   };
   return {
