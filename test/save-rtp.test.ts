@@ -186,7 +186,7 @@ test('frames of a live capture (kept in memory): SIP saved, and the message says
   const r = saveDialogsPcapWithRtp(engine.store, new ByteReader(engine.store), [one], out);
   t.is(r.packets, 3);
   t.is(r.unreadable, 0);
-  t.is(savedPcapMessage(r, '1 dialog'), `Saved 1 dialog (3 packets: 0 RTP/RTCP) to ${out}; RTP not included: the packets of a live capture or listener are not kept`);
+  t.is(savedPcapMessage(r, '1 dialog'), `Saved 1 dialog (3 packets: 0 RTP/RTCP) to ${out}; RTP not included: the packets of a live capture or listener are not kept (capture with -O to have them)`);
 });
 
 test('an input file gone since loading: SIP frames unreadable, RTP not included, and both said', async (t) => {
