@@ -164,3 +164,25 @@ liveTest('F2 during live capture saves the dialogs so far while capture goes on'
   t.deepEqual(await read(saved), Array(3).fill('COMPLETED 6'));
   t.deepEqual(await read(out), Array(5).fill('COMPLETED 6'));
 });
+
+liveTest('-d lo -H in the full-screen view: the header names the collector, and the collector gets every call', async (t) => {
+  const [uacPort, uasPort, hepPort] = await freePorts(3);
+  const collector = sipscope(['-L', `udp:127.0.0.1:${hepPort}`, '-N', '--json']);
+  t.teardown(() => collector.child.kill('SIGKILL'));
+  const deadline = Date.now() + 15_000;
+  while (!collector.err().includes('listening for HEP') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const s = spawnSipscope(['-d', 'lo', '-H', `udp:127.0.0.1:${hepPort}`, ...`udp and (port ${uacPort} or port ${uasPort})`.split(' ')], { cols: 180, rows: 30 });
+  t.teardown(() => s.kill());
+  const first = await s.waitFor((l) => text(l).includes('Mode: Online'), 'the Online header', 20_000);
+  t.true(text(first).includes(`Device: lo, -> HEP udp:127.0.0.1:${hepPort}`), text(first));
+  await sippCalls(uacPort!, uasPort!, 3, 10);
+  await s.waitFor((l) => count(l, 'COMPLETED') === 3, 'three calls', 20_000);
+  s.send('q');
+  t.is(await s.exited(10_000), 0);
+  await new Promise((r) => setTimeout(r, 500));
+  collector.child.kill('SIGINT');
+  t.is(await ended(collector, 10_000), 0, collector.err());
+  const { dialogs } = parseJsonLines(collector.out());
+  t.is(dialogs.length, 3);
+  t.true(dialogs.every((d) => d.state === 'COMPLETED' && d.messages === 6), JSON.stringify(dialogs));
+});

@@ -105,9 +105,12 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
     return fail('-d (live capture) and -I (files) cannot be combined; run one sipscope for each');
   }
   const wantUi = !o.noInterface && deps.stdoutIsTty;
-  if (wantUi && (send.length > 0 || o.inputs.length > 0 || deps.runLiveUi === undefined)) {
+  const liveSources = listen.length + tzsp.length > 0 || live;
+  if (wantUi && (o.inputs.length > 0 || !liveSources || deps.runLiveUi === undefined)) {
     return fail(
-      `the full-screen view shows -d, -L and --tzsp, not ${send.length > 0 ? '-H' : '-I'} together with them; add -N to run headless (with --json for machine-readable output)`,
+      liveSources
+        ? 'the full-screen view shows live sources (-d, -L, --tzsp), not -I files together with them; add -N to run headless (with --json for machine-readable output)'
+        : '-H without -d, -L or --tzsp sends files, which runs headless; add -N (with --json for machine-readable output)',
     );
   }
   // Positional words as sngrep reads them: [match expression] [bpf filter]. With -d, libpcap
@@ -128,6 +131,7 @@ export async function runListenMode(o: CliOptions, io: Io, deps: ListenModeDeps)
     return deps.runLiveUi!({
       capture: live ? { devices: o.devices, filter: split.bpf ?? '', snaplen: o.snaplen, promisc: o.promisc, bufferMb: o.bufferMb } : undefined,
       listeners: { hep: listen, tzsp, authKey: o.hepAuthKey },
+      senders: send.length > 0 ? { endpoints: send, version: o.hepVersion, captureId: o.hepCaptureId, authKey: o.hepAuthKey } : undefined,
       engine: { store: { limit: o.limit, rotate: o.rotate, onlyInvite: o.onlyInvite }, match, reassembly: reassemblyLimits(o) },
       output: o.output,
       invert: o.invert,

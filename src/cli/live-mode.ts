@@ -292,6 +292,8 @@ export interface LiveUiRequest {
   capture: LiveCaptureOptions | undefined;
   /** -L / --tzsp listeners shown beside (or instead of) the capture. */
   listeners?: { hep: EndpointSpec[]; tzsp: EndpointSpec[]; authKey?: string };
+  /** -H: HEP collectors the view forwards every SIP message to. */
+  senders?: { endpoints: EndpointSpec[]; version: 2 | 3; captureId: number; authKey?: string };
   engine: EngineOptions;
   output: string | undefined;
   invert: boolean;

@@ -20,6 +20,7 @@ import type { Frame } from '../pcap/types';
 import { formatEndpoint, type EndpointSpec } from '../capture/endpoint-spec';
 import { HepListener } from '../capture/hep-listener';
 import { TzspListener } from '../capture/tzsp-listener';
+import { HepSender, MessageTap, hepMessageOf } from '../capture/hep-sender';
 import type { SipscopeConfig } from '../config/config';
 
 export interface UiModeOptions {
@@ -200,6 +201,8 @@ export interface LiveUiModeOptions {
   capture: LiveCaptureOptions | undefined;
   /** -L and --tzsp: network sources shown as live traffic, alone or beside -d. */
   listeners?: UiListeners;
+  /** -H: forward every SIP message as HEP while viewing. */
+  senders?: UiSenders;
   engine: EngineOptions;
   /** -O file, written while capturing. */
   output: string | undefined;
@@ -222,6 +225,19 @@ export interface UiListeners {
   authKey?: string;
 }
 
+/** -H: HEP collectors every SIP message goes to as it arrives. */
+export interface UiSenders {
+  endpoints: EndpointSpec[];
+  version: 2 | 3;
+  captureId: number;
+  authKey?: string;
+}
+
+/** How often new messages go to the HEP senders (as in headless mode). */
+const TAP_INTERVAL_MS = 50;
+/** How long the senders may take to deliver what is queued when the view closes. */
+const SENDER_CLOSE_MS = 2000;
+
 /** How often the header's packet count is refreshed from the capture statistics. */
 const LIVE_HEADER_MS = 250;
 
@@ -239,11 +255,18 @@ interface LiveSources {
   stop(): Promise<void>;
 }
 
-async function openSources(o: LiveUiModeOptions, engine: Engine, report: (s: string) => void, paused: () => boolean): Promise<LiveSources | string> {
+async function openSources(
+  o: LiveUiModeOptions,
+  engine: Engine,
+  bytes: ByteReader,
+  report: (s: string) => void,
+  paused: () => boolean,
+): Promise<LiveSources | string> {
   let session: LiveSession | undefined;
   let writer: PcapFileWriter | undefined;
   const hep: HepListener[] = [];
   const tzsp: TzspListener[] = [];
+  const senders: HepSender[] = [];
   const closeListeners = async (): Promise<void> => {
     await Promise.all([...hep.map((l) => l.close()), ...tzsp.map((l) => l.close())]);
   };
@@ -272,14 +295,40 @@ async function openSources(o: LiveUiModeOptions, engine: Engine, report: (s: str
       const source = engine.addSource(`tzsp ${formatEndpoint(e)}`);
       tzsp.push(await TzspListener.open({ endpoint: e, onFrame: feed(source) }));
     }
+    for (const e of o.senders?.endpoints ?? []) {
+      senders.push(
+        await HepSender.open({
+          endpoint: e,
+          version: o.senders!.version,
+          captureId: o.senders!.captureId,
+          authKey: o.senders!.authKey,
+          onWarning: (m) => report(`sipscope: ${m}\n`),
+        }),
+      );
+    }
   } catch (err) {
     await closeListeners();
+    await Promise.all(senders.map((x) => x.close(0)));
     await session?.live.stop();
     writer?.close();
     return (err as Error).message;
   }
+  // -H: new messages go out as HEP every TAP_INTERVAL_MS, as in headless mode.
+  const tap = senders.length > 0 ? new MessageTap(engine.store, bytes) : undefined;
+  const forward = (): void => {
+    tap?.poll((m) => {
+      const packet = hepMessageOf(m, o.senders!.captureId);
+      for (const x of senders) x.send(packet);
+    });
+  };
+  const tapTimer = tap !== undefined ? setInterval(forward, TAP_INTERVAL_MS) : undefined;
   return {
-    names: [...(session?.devices ?? []), ...hep.map((l) => `HEP ${formatEndpoint(l.endpoint)}`), ...tzsp.map((l) => `TZSP ${formatEndpoint(l.endpoint)}`)],
+    names: [
+      ...(session?.devices ?? []),
+      ...hep.map((l) => `HEP ${formatEndpoint(l.endpoint)}`),
+      ...tzsp.map((l) => `TZSP ${formatEndpoint(l.endpoint)}`),
+      ...senders.map((x) => `-> HEP ${x.name}`),
+    ],
     session,
     writer,
     hep,
@@ -292,6 +341,9 @@ async function openSources(o: LiveUiModeOptions, engine: Engine, report: (s: str
     stop: async () => {
       await Promise.all([closeListeners(), session?.live.stop().catch(() => undefined)]);
       writer?.close();
+      if (tapTimer !== undefined) clearInterval(tapTimer);
+      forward(); // the last messages, then the senders deliver what they hold
+      await Promise.all(senders.map((x) => x.close(SENDER_CLOSE_MS)));
     },
   };
 }
@@ -328,7 +380,8 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
     onUnknownLinkType: (lt) => report(`sipscope: link type ${lt} is not supported; frames of that type are counted and skipped\n`),
   });
   const store = engine.store;
-  const opened = await openSources(o, engine, report, () => load.live.paused);
+  const bytes = new ByteReader(store);
+  const opened = await openSources(o, engine, bytes, report, () => load.live.paused);
   if (typeof opened === 'string') {
     o.stderr(`sipscope: ${opened}\n`);
     return 2;
@@ -336,7 +389,6 @@ export async function runLiveUiMode(o: LiveUiModeOptions): Promise<number> {
   const sources = opened;
   const { session, writer } = sources;
   load.live.devices = sources.names;
-  const bytes = new ByteReader(store);
   const telephony: UiTelephony = { filter: o.filter, findings: cachedFindings(store, bytes) };
   (load as LoadState & { telephony?: UiTelephony }).telephony = telephony;
 
