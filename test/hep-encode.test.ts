@@ -158,7 +158,7 @@ test('the TCP framer cuts back-to-back HEP3 packets at every split point, and re
   }
   const c = newHepListenerCounters();
   const got: number[] = [];
-  const f = new Hep3StreamFramer(c, (buf, at, end) => got.push(end - at));
+  const f = new Hep3StreamFramer(c, (_buf, at, end) => got.push(end - at));
   f.push(Buffer.concat([Buffer.from('garbage HE'), packets[0]!, Buffer.from('HEP3\x00\x02'), packets[1]!]));
   t.deepEqual(got, [packets[0]!.length, packets[1]!.length]);
   t.is(c.notHep, 1);

@@ -97,12 +97,18 @@ export function diffLines(a: readonly string[], b: readonly string[]): DiffRow[]
   return out;
 }
 
+/** A body's lines; an empty body has none. */
+function bodyLines(bytes: Buffer, offset: number): string[] {
+  const lines = splitLines(bytes.subarray(offset).toString('utf8'));
+  return lines.length === 1 && lines[0] === '' ? [] : lines;
+}
+
 /** The rows of the difference of two messages' bytes. */
 export function diffMessages(a: Buffer, b: Buffer): DiffRow[] {
   const pa = parseHeaders(a);
   const pb = parseHeaders(b);
-  const bodyA = splitLines(a.subarray(pa.bodyOffset).toString('utf8')).filter((l, i, all) => !(all.length === 1 && l === ''));
-  const bodyB = splitLines(b.subarray(pb.bodyOffset).toString('utf8')).filter((l, i, all) => !(all.length === 1 && l === ''));
+  const bodyA = bodyLines(a, pa.bodyOffset);
+  const bodyB = bodyLines(b, pb.bodyOffset);
   const rows = [rowOf(pa.startLine, pb.startLine), ...diffHeaders(pa.headers, pb.headers)];
   if (bodyA.length > 0 || bodyB.length > 0) rows.push({ mark: '=', left: '', right: '' }, ...diffLines(bodyA, bodyB));
   return rows.map((r) => ({ mark: r.mark, left: safeLine(r.left), right: safeLine(r.right) }));
