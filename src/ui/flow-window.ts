@@ -47,8 +47,12 @@ export class FlowWindow implements WindowController {
   private cursor = 0;
   private top = 0;
   private shift = 0;
-  /** The message preview beside the ladder (`t` hides it, as in sngrep). */
-  private showPreview = true;
+  /**
+   * The message preview beside the ladder: 'auto' shows it when the whole ladder fits
+   * beside it (on a narrow terminal the ladder comes first); `t` switches it on or off.
+   */
+  private previewMode: 'auto' | 'on' | 'off' = 'auto';
+  private previewShown = false;
   private pageRows = 10;
   /** Row of the message marked for a diff (Space), or undefined. */
   private marked: number | undefined;
@@ -131,9 +135,12 @@ export class FlowWindow implements WindowController {
     const flow = this.build();
     if (this.marked !== undefined && this.markedIn !== this.ctx.store.generation) this.marked = undefined;
     const natural = flow.lines.reduce((n, l) => Math.max(n, [...l].length), [...flow.header].length);
-    let left = this.showPreview ? Math.min(natural + 1, cols) : cols;
-    if (this.showPreview && cols - left - 1 < MIN_PREVIEW) left = Math.max(Math.floor(cols * 0.6), Math.min(natural + 1, cols - MIN_PREVIEW - 1));
-    const preview = this.showPreview && cols - left - 1 >= MIN_PREVIEW ? cols - left - 1 : 0;
+    const fitsBeside = natural + 1 + 1 + MIN_PREVIEW <= cols;
+    const wantPreview = this.previewMode === 'auto' ? fitsBeside : this.previewMode === 'on';
+    let left = wantPreview ? Math.min(natural + 1, cols) : cols;
+    if (wantPreview && cols - left - 1 < MIN_PREVIEW) left = Math.max(Math.floor(cols * 0.6), Math.min(natural + 1, cols - MIN_PREVIEW - 1));
+    const preview = wantPreview && cols - left - 1 >= MIN_PREVIEW ? cols - left - 1 : 0;
+    this.previewShown = preview > 0;
     if (preview === 0) left = cols;
     this.shift = Math.max(0, Math.min(this.shift, natural + 1 - left));
     const sep = this.ctx.ascii ? '|' : '│';
@@ -201,6 +208,7 @@ export class FlowWindow implements WindowController {
       ['Space', 'Diff'],
       ['x', 'Extended'],
       ['s', 'Save'],
+      ['t', this.previewShown ? 'No preview' : 'Preview'],
       ['Esc', 'Back'],
       ['F1', 'Help'],
     ]);
@@ -238,7 +246,7 @@ export class FlowWindow implements WindowController {
         this.shift = Math.max(0, this.shift - SCROLL_STEP);
         break;
       case 'toggle-preview':
-        this.showPreview = !this.showPreview;
+        this.previewMode = this.previewShown ? 'off' : 'on';
         break;
       case 'scroll-right':
         this.shift += SCROLL_STEP; // bounded at the next render, where the width is known

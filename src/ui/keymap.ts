@@ -83,7 +83,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { window: 'flow', keys: ['f2', 's', 'S-s'], action: 'save', description: 'save the message or the dialogs as pcap, text, or pcap with RTP' },
   { window: 'flow', keys: ['left'], action: 'scroll-left', description: 'scroll the ladder left (when wider than the screen)' },
   { window: 'flow', keys: ['right'], action: 'scroll-right', description: 'scroll the ladder right' },
-  { window: 'flow', keys: ['t'], action: 'toggle-preview', description: 'hide or show the message preview (the ladder gets the whole width)' },
+  { window: 'flow', keys: ['t'], action: 'toggle-preview', description: 'show or hide the message preview (shown when the whole ladder fits beside it)' },
   { window: 'flow', keys: ['q'], action: 'back', description: 'back to the list' },
   { window: 'raw', keys: ['q'], action: 'back', description: 'back' },
   { window: 'stats', keys: ['q'], action: 'back', description: 'back to the list' },
