@@ -4,11 +4,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { CaptureReader } from '../src/pcap/reader';
-import type { Frame } from '../src/pcap/types';
 import { ownCaptures, sipscopeBin } from './helpers/paths';
 
 export const demoUdp = path.join(ownCaptures, 'demo-udp.pcap');
@@ -159,16 +156,7 @@ export function sortByCallId(ds: Record<string, unknown>[]): Record<string, unkn
 }
 
 /** Every frame of a capture file, copied. */
-export function readFrames(file: string): Frame[] {
-  const frames: Frame[] = [];
-  const reader = new CaptureReader({
-    onFrame: (f) => frames.push({ ...f, data: Buffer.from(f.data) }),
-    onIssue: () => undefined,
-  });
-  reader.push(fs.readFileSync(file));
-  reader.end();
-  return frames;
-}
+export { readCaptureFrames as readFrames } from './helpers/read-capture';
 
 /** Sends datagrams one after the other (each after the previous one left). */
 export async function sendUdp(host: string, port: number, datagrams: Buffer[]): Promise<void> {

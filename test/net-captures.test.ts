@@ -14,43 +14,15 @@ import { newNetCounters, type Packet } from '../src/net/types';
 import { NetDecoder } from '../src/net/decoder';
 import { decodeFrames } from './helpers/packets';
 import { sharedCaptures } from './helpers/paths';
+import { readCaptureFrames } from './helpers/read-capture';
 
-function readPcap(file: string): Frame[] {
-  const buf = fs.readFileSync(file);
-  const magic = buf.readUInt32LE(0);
-  let le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
-  const linktype = le ? buf.readUInt32LE(20) : buf.readUInt32BE(20);
-  const frames: Frame[] = [];
-  let at = 24;
-  while (at + 16 <= buf.length) {
-    let caplen = le ? buf.readUInt32LE(at + 8) : buf.readUInt32BE(at + 8);
-    if (caplen > 0x40000) {
-      le = !le; // record headers in the other byte order (pkts/cool.pcap)
-      caplen = le ? buf.readUInt32LE(at + 8) : buf.readUInt32BE(at + 8);
-    }
-    const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-    if (at + 16 + caplen > buf.length) break;
-    frames.push({
-      linktype,
-      sec: u32(at),
-      nsec: nano ? u32(at + 4) : u32(at + 4) * 1000,
-      data: buf.subarray(at + 16, at + 16 + caplen),
-      origLen: u32(at + 12),
-      fileOffset: at + 16,
-      ifIndex: 0,
-    });
-    at += 16 + caplen;
-  }
-  return frames;
-}
 
 const have = fs.existsSync(sharedCaptures);
 const capture = (rel: string): string => path.join(sharedCaptures, rel);
 const maybe = have ? test : test.skip;
 
 maybe('pkts/cool.pcap: link type NULL carrying raw IPv4', (t) => {
-  const frames = readPcap(capture('pkts/cool.pcap'));
+  const frames = readCaptureFrames(capture('pkts/cool.pcap'));
   t.true(frames.length > 0);
   t.true(frames.every((f) => f.linktype === 0));
   const { packets, counters } = decodeFrames(frames);
@@ -60,8 +32,8 @@ maybe('pkts/cool.pcap: link type NULL carrying raw IPv4', (t) => {
 });
 
 maybe('pkts/sipp.pcap and its SLL twin decode to the same datagrams', (t) => {
-  const eth = decodeFrames(readPcap(capture('pkts/sipp.pcap'))).packets;
-  const sllp = decodeFrames(readPcap(capture('pkts/sipp_sll.pcap'))).packets;
+  const eth = decodeFrames(readCaptureFrames(capture('pkts/sipp.pcap'))).packets;
+  const sllp = decodeFrames(readCaptureFrames(capture('pkts/sipp_sll.pcap'))).packets;
   t.is(eth.length, 30);
   t.deepEqual(
     sllp.map((p) => [p.src, p.sport, p.dst, p.dport, p.payload.toString()]),
@@ -70,7 +42,7 @@ maybe('pkts/sipp.pcap and its SLL twin decode to the same datagrams', (t) => {
 });
 
 maybe('pkts/fragmented_udp_sip.pcap: a lone first fragment ends incomplete', (t) => {
-  const { packets, counters } = decodeFrames(readPcap(capture('pkts/fragmented_udp_sip.pcap')));
+  const { packets, counters } = decodeFrames(readCaptureFrames(capture('pkts/fragmented_udp_sip.pcap')));
   t.is(packets.length, 5);
   t.is(counters.fragments, 1);
   t.is(counters.incompleteFragments, 1);
@@ -78,7 +50,7 @@ maybe('pkts/fragmented_udp_sip.pcap: a lone first fragment ends incomplete', (t)
 });
 
 maybe('sngrep/ipv6frag.pcap: two SIP messages reassembled from IPv6 fragments over SLL', (t) => {
-  const frames = readPcap(capture('sngrep/ipv6frag.pcap'));
+  const frames = readCaptureFrames(capture('sngrep/ipv6frag.pcap'));
   const { packets, counters } = decodeFrames(frames);
   t.is(frames.length, 34);
   t.is(packets.length, 32); // tshark: 32 UDP datagrams
@@ -103,7 +75,7 @@ maybe('sngrep/ipv6frag.pcap: two SIP messages reassembled from IPv6 fragments ov
 });
 
 maybe('sngrep/ipip.pcap: IP-in-IP re-enters the IP decoder (inner TCP)', (t) => {
-  const frames = readPcap(capture('sngrep/ipip.pcap'));
+  const frames = readCaptureFrames(capture('sngrep/ipip.pcap'));
   const counters = newNetCounters();
   const inner: string[] = [];
   const dec = new NetDecoder({ counters, onPacket: () => t.fail('no UDP') });
@@ -115,15 +87,15 @@ maybe('sngrep/ipip.pcap: IP-in-IP re-enters the IP decoder (inner TCP)', (t) => 
 });
 
 maybe('raw IP, BSD NULL and a larger Ethernet capture match tshark counts', (t) => {
-  const raw = decodeFrames(readPcap(capture('zeek/sip-long-request-response-paths.pcap')));
+  const raw = decodeFrames(readCaptureFrames(capture('zeek/sip-long-request-response-paths.pcap')));
   t.is(raw.packets.length, 2);
-  const loop = decodeFrames(readPcap(capture('suricata-verify/sip-body-large__sip-body-large.pcap')));
+  const loop = decodeFrames(readCaptureFrames(capture('suricata-verify/sip-body-large__sip-body-large.pcap')));
   t.is(loop.counters.otherTransport, 16); // 16 TCP frames, no TCP decoder registered here
-  const aaa = decodeFrames(readPcap(capture('sngrep/aaa.pcap')));
+  const aaa = decodeFrames(readCaptureFrames(capture('sngrep/aaa.pcap')));
   t.is(aaa.packets.length, 590);
   t.is(aaa.counters.otherTransport, 57);
   t.is(aaa.counters.notIp, 44); // ARP
-  const ott = decodeFrames(readPcap(capture('pcaptoparquet/01_udp_voice_ott.pcap')));
+  const ott = decodeFrames(readCaptureFrames(capture('pcaptoparquet/01_udp_voice_ott.pcap')));
   // tshark: 2537 IPv6/UDP + 4 IPv4/UDP datagrams; 3 ICMPv6 errors quoting UDP are ICMP here.
   t.is(ott.packets.length, 2541);
   t.is(ott.counters.otherTransport, 3);

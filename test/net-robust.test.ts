@@ -24,6 +24,7 @@ import {
   udp,
   type LinkKind,
 } from './helpers/packets';
+import { randomBytes, rng } from './helpers/random';
 
 const LINK_TYPES = [
   LINKTYPE.NULL,
@@ -39,24 +40,7 @@ const LINK_TYPES = [
   147, // unknown (user 0)
 ];
 
-/** Seeded generator (xorshift32) so that failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
-function randomBytes(next: () => number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = next() & 0xff;
-  return b;
-}
 
 function total(c: NetCounters): number {
   return c.unknownLinkType + c.truncated + c.notIp + c.otherTransport + c.fragments + c.badIp;

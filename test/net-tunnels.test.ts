@@ -42,6 +42,8 @@ import {
   vxlan,
 } from './helpers/packets';
 import { sharedCaptures } from './helpers/paths';
+import { randomBytes, rng } from './helpers/random';
+import { readCaptureFrames } from './helpers/read-capture';
 
 const SIP = 'INVITE sip:bob@ims.example.com SIP/2.0\r\nCall-ID: tunnel-1\r\nContent-Length: 0\r\n\r\n';
 
@@ -351,24 +353,7 @@ function fragments(datagram: Buffer): Buffer[] {
 
 // --- robustness ----------------------------------------------------------------------------
 
-/** Seeded generator (xorshift32) so that failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
-function randomBytes(next: () => number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = next() & 0xff;
-  return b;
-}
 
 /** Every counter that records a drop (not `tunnels`, which counts successes). */
 function drops(c: NetCounters): number {
@@ -476,69 +461,6 @@ test('random garbage written into each tunnel header never throws and is always 
 
 // --- real captures, compared with tshark -------------------------------------------------
 
-/**
- * Minimal pcap / pcapng record walker for these tests (src/pcap/reader.ts was being written
- * alongside): classic pcap in either byte order; pcapng SHB, IDB, EPB and SPB.
- */
-function readCapture(file: string): Frame[] {
-  const buf = fs.readFileSync(file);
-  const frames: Frame[] = [];
-  const magic = buf.readUInt32LE(0);
-  if (magic === 0x0a0d0d0a) {
-    let le = true;
-    let links: number[] = [];
-    let at = 0;
-    while (at + 12 <= buf.length) {
-      const type = le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
-      if (type === 0x0a0d0d0a) {
-        le = buf.readUInt32LE(at + 8) === 0x1a2b3c4d;
-        links = [];
-      }
-      const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-      const len = u32(at + 4);
-      if (len < 12 || at + len > buf.length) break;
-      if (type === 1) links.push(le ? buf.readUInt16LE(at + 8) : buf.readUInt16BE(at + 8));
-      if (type === 6) {
-        const caplen = u32(at + 20);
-        const ts = u32(at + 12) * 4294967296 + u32(at + 16); // microseconds (default if_tsresol)
-        frames.push({
-          linktype: links[u32(at + 8)] ?? 1,
-          sec: Math.floor(ts / 1e6),
-          nsec: (ts % 1e6) * 1000,
-          data: buf.subarray(at + 28, at + 28 + caplen),
-          origLen: u32(at + 24),
-          fileOffset: at + 28,
-          ifIndex: u32(at + 8),
-        });
-      } else if (type === 3) {
-        const caplen = Math.min(u32(at + 8), len - 16);
-        frames.push({ linktype: links[0] ?? 1, sec: 0, nsec: 0, data: buf.subarray(at + 12, at + 12 + caplen), origLen: u32(at + 8), fileOffset: at + 12, ifIndex: 0 });
-      }
-      at += len;
-    }
-    return frames;
-  }
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const nano = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
-  const linktype = u32(20) & 0xffff;
-  let at = 24;
-  while (at + 16 <= buf.length) {
-    const caplen = u32(at + 8);
-    if (at + 16 + caplen > buf.length) break;
-    frames.push({
-      linktype,
-      sec: u32(at),
-      nsec: nano ? u32(at + 4) : u32(at + 4) * 1000,
-      data: buf.subarray(at + 16, at + 16 + caplen),
-      origLen: u32(at + 12),
-      fileOffset: at + 16,
-      ifIndex: 0,
-    });
-    at += 16 + caplen;
-  }
-  return frames;
-}
 
 const SIP_START_LINE = /^(?:[A-Z][A-Za-z]+ \S+ SIP\/2\.0\r?\n|SIP\/2\.0 \d{3} )/;
 
@@ -622,7 +544,7 @@ const CAPTURES: CaptureCase[] = [
 for (const c of CAPTURES) {
   maybe(`${c.file}: SIP over UDP found inside the tunnels matches tshark (${c.why})`, (t) => {
     const file = capture(c.file);
-    const frames = readCapture(file);
+    const frames = readCaptureFrames(file);
     t.true(frames.length > 0);
     const { packets, counters } = decodeFrames(frames);
     const sip = packets.filter(isSip);
@@ -641,7 +563,7 @@ for (const c of CAPTURES) {
 
 maybe('pcaptoparquet/51_esp_sip.pcapng: TCP in ESP-NULL reaches the TCP handler as often as tshark sees TCP', (t) => {
   const file = capture('pcaptoparquet/51_esp_sip.pcapng');
-  const frames = readCapture(file);
+  const frames = readCaptureFrames(file);
   const counters = newNetCounters();
   let tcp = 0;
   const dec = new NetDecoder({ counters, onPacket: () => undefined });
@@ -654,7 +576,7 @@ maybe('pcaptoparquet/51_esp_sip.pcapng: TCP in ESP-NULL reaches the TCP handler 
 
 maybe('arkime/arkime_synthetic.pcap: every tunnel frame tshark sees is opened', (t) => {
   const file = capture('arkime/arkime_synthetic.pcap');
-  const frames = readCapture(file);
+  const frames = readCaptureFrames(file);
   // Frames whose protocol chain passes through a tunnel we decode (tshark names).
   const chains = tshark(file, ['-T', 'fields', '-e', 'frame.number', '-e', 'frame.protocols']).split('\n');
   const tunnelled = chains.filter((l) => /:(vxlan|geneve|gtp|gre|mpls|pppoes|udp:ip|ipv6:ip):/.test(l)).length;

@@ -6,26 +6,9 @@
 import test from 'ava';
 import { Call, pcapOf, runSent, sdp, type Sent } from './analysis-call-builder';
 import { runEngine } from './helpers/run-engine';
+import { rtcpReceiverReport as rtcpRr, rtpPacket } from './helpers/rtp-packets';
 
-function rtp(seq: number, ssrc: number, pt = 0): Buffer {
-  const b = Buffer.alloc(12 + 160, 0xff);
-  b[0] = 0x80;
-  b[1] = pt;
-  b.writeUInt16BE(seq, 2);
-  b.writeUInt32BE(seq * 160, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
-}
 
-/** An RTCP receiver report (RFC 3550 §6.4.2) with no report blocks. */
-function rtcpRr(ssrc: number): Buffer {
-  const b = Buffer.alloc(8);
-  b[0] = 0x80;
-  b[1] = 201;
-  b.writeUInt16BE(1, 2);
-  b.writeUInt32BE(ssrc, 4);
-  return b;
-}
 
 const caller = { user: '3544151800', host: '10.1.0.1' };
 const callee = { user: '3544151802', host: '10.2.0.1' };
@@ -38,7 +21,7 @@ function call(callId: string, aPort: number, bPort: number, at = 0): Call {
 }
 
 function media(from: string, to: string, at: number, n: number, ssrc: number, pt = 0): Sent[] {
-  return Array.from({ length: n }, (_, i) => ({ at: at + i * 0.02, from, to, text: rtp(i, ssrc, pt) }));
+  return Array.from({ length: n }, (_, i) => ({ at: at + i * 0.02, from, to, text: rtpPacket(i, ssrc, { pt, fill: 0xff }) }));
 }
 
 test('RTP before any SDP stays "not SIP"; after it, to or from the SDP address it is the dialog\'s', async (t) => {
@@ -60,7 +43,7 @@ test('RTP before any SDP stays "not SIP"; after it, to or from the SDP address i
 test('RTCP on the RTP port + 1 is counted for the dialog, not taken for a stream; text to a media port is not RTP', async (t) => {
   const rtcp: Sent[] = [1, 2, 3].map((i) => ({ at: 1 + i, from: '10.1.0.1:40001', to: '10.2.0.1:50001', text: rtcpRr(7) }));
   const junk: Sent[] = [{ at: 2.5, from: '10.1.0.1:40000', to: '10.2.0.1:50000', text: 'hello, not RTP' }];
-  const looksLikeRtp: Sent[] = [{ at: 2.6, from: '10.1.0.1:40001', to: '10.2.0.1:50001', text: rtp(1, 7) }];
+  const looksLikeRtp: Sent[] = [{ at: 2.6, from: '10.1.0.1:40001', to: '10.2.0.1:50001', text: rtpPacket(1, 7, { fill: 0xff }) }];
   const run = await runSent(call('c2@t', 40000, 50000).sent, rtcp, junk, looksLikeRtp);
   const d = run.engine.store.dialog('c2@t')!;
   t.is(d.media!.rtcpPackets, 3);

@@ -9,6 +9,7 @@ import { runEngine } from './helpers/run-engine';
 import { ownCaptures } from './helpers/paths';
 import { analyseDialog, FINDING_LABELS } from '../src/analysis';
 import { compileFilter } from '../src/filter/compile-filter';
+import { rtpPacket } from './helpers/rtp-packets';
 
 async function only(file: string): Promise<{ labels: string[]; texts: string[] }> {
   const f = [...findingsByCallId(await runEngine([path.join(ownCaptures, 'rtp', file)])).values()];
@@ -52,15 +53,6 @@ test('`finding one-way-audio` and `finding no-rtp` select the recordings that ha
 
 // ---- crafted RTP ----
 
-function rtp(seq: number, ts: number, ssrc: number, pt = 8): Buffer {
-  const b = Buffer.alloc(12 + 160, 0xd5);
-  b[0] = 0x80;
-  b[1] = pt;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE(ts >>> 0, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
-}
 
 const caller = { user: '3544151700', host: '10.1.0.1' };
 const callee = { user: '3544151702', host: '10.2.0.1' };
@@ -80,9 +72,9 @@ test('a lossy stream (10 of 100 lost) and a jittery one (±60 ms) are reported w
   const media: Sent[] = [];
   for (let i = 0; i < 100; i++) {
     // Caller -> callee: every 10th packet missing.
-    if (i % 10 !== 5) media.push({ at: 1.2 + i * 0.02, from: '10.1.0.1:40000', to: '10.2.0.1:50000', text: rtp(1000 + i, i * 160, 0x1111) });
+    if (i % 10 !== 5) media.push({ at: 1.2 + i * 0.02, from: '10.1.0.1:40000', to: '10.2.0.1:50000', text: rtpPacket(1000 + i, 0x1111, { pt: 8, ts: i * 160 }) });
     // Callee -> caller: every other packet 60 ms late.
-    media.push({ at: 1.2 + i * 0.02 + (i % 2) * 0.06, from: '10.2.0.1:50000', to: '10.1.0.1:40000', text: rtp(7 + i, 5000 + i * 160, 0x2222) });
+    media.push({ at: 1.2 + i * 0.02 + (i % 2) * 0.06, from: '10.2.0.1:50000', to: '10.1.0.1:40000', text: rtpPacket(7 + i, 0x2222, { pt: 8, ts: 5000 + i * 160 }) });
   }
   const f = findingsByCallId(await runSent(call.sent, media)).get('lossy@t');
   t.deepEqual(labels(f), ['rtp-loss', 'rtp-jitter']);
@@ -98,8 +90,8 @@ test('an answered call without RTP is reported only when the capture carries RTP
     .req(1.1, 'ACK', 1);
   const media: Sent[] = [];
   for (let i = 0; i < 50; i++) {
-    media.push({ at: 1.2 + i * 0.02, from: '10.1.0.1:40000', to: '10.2.0.1:50000', text: rtp(i, i * 160, 1) });
-    media.push({ at: 1.2 + i * 0.02, from: '10.2.0.1:50000', to: '10.1.0.1:40000', text: rtp(i, i * 160, 2) });
+    media.push({ at: 1.2 + i * 0.02, from: '10.1.0.1:40000', to: '10.2.0.1:50000', text: rtpPacket(i, 1, { pt: 8, ts: i * 160 }) });
+    media.push({ at: 1.2 + i * 0.02, from: '10.2.0.1:50000', to: '10.1.0.1:40000', text: rtpPacket(i, 2, { pt: 8, ts: i * 160 }) });
   }
   const f = findingsByCallId(await runSent(talking.sent, silent.sent, media));
   t.deepEqual(labels(f.get('talking@t')), []);
@@ -126,7 +118,7 @@ test('a call on hold (a=sendonly) with RTP one way is not one-way audio; a rejec
     .res(0.5, 486, 'Busy Here', 'INVITE', 1)
     .req(0.6, 'ACK', 1);
   const media: Sent[] = [];
-  for (let i = 0; i < 50; i++) media.push({ at: 1.2 + i * 0.02, from: '10.1.0.1:40000', to: '10.2.0.1:50000', text: rtp(i, i * 160, 3) });
+  for (let i = 0; i < 50; i++) media.push({ at: 1.2 + i * 0.02, from: '10.1.0.1:40000', to: '10.2.0.1:50000', text: rtpPacket(i, 3, { pt: 8, ts: i * 160 }) });
   const f = findingsByCallId(await runSent(hold.sent, rejected.sent, media));
   t.deepEqual(labels(f.get('hold@t')), []);
   t.deepEqual(labels(f.get('rej@t')), ['busy']);

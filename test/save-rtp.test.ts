@@ -16,6 +16,7 @@ import { ARENA_SOURCE } from '../src/store/store';
 import { Call, pcapOf, sdp, type Sent } from './analysis-call-builder';
 import { runEngine } from './helpers/run-engine';
 import { ownCaptures, sharedCaptures } from './helpers/paths';
+import { rtcpReceiverReport as rtcpRr, rtpPacket } from './helpers/rtp-packets';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sipscope-save-rtp-'));
 const twoWay = path.join(ownCaptures, 'rtp', 'two-way.pcap');
@@ -86,27 +87,10 @@ test('two captures merged: each call saved with RTP takes its own file\'s frames
   }
 });
 
-function rtp(seq: number, ssrc: number): Buffer {
-  const b = Buffer.alloc(12 + 160, 0xd5);
-  b[0] = 0x80;
-  b[1] = 0;
-  b.writeUInt16BE(seq, 2);
-  b.writeUInt32BE(seq * 160, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
-}
 
-function rtcpRr(ssrc: number): Buffer {
-  const b = Buffer.alloc(8);
-  b[0] = 0x80;
-  b[1] = 201;
-  b.writeUInt16BE(1, 2);
-  b.writeUInt32BE(ssrc, 4);
-  return b;
-}
 
 function media(from: string, to: string, at: number, n: number, ssrc: number): Sent[] {
-  return Array.from({ length: n }, (_, i) => ({ at: at + i * 0.02, from, to, text: rtp(i, ssrc) }));
+  return Array.from({ length: n }, (_, i) => ({ at: at + i * 0.02, from, to, text: rtpPacket(i, ssrc) }));
 }
 
 function call(callId: string, a: string, aPort: number, b: string, bPort: number): Sent[] {
