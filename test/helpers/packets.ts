@@ -69,21 +69,24 @@ export function udp(spec: UdpSpec): Buffer {
   out.writeUInt16BE(spec.length ?? (8 + payload.length) & 0xffff, 4);
   payload.copy(out, 8);
   if (spec.src !== undefined && spec.dst !== undefined) {
-    const isV6 = spec.src.includes(':');
-    const s = isV6 ? v6(spec.src) : v4(spec.src);
-    const d = isV6 ? v6(spec.dst) : v4(spec.dst);
-    const pseudo = Buffer.alloc(isV6 ? 8 : 4);
-    if (isV6) {
-      pseudo.writeUInt32BE(out.length, 0);
-      pseudo[7] = 17;
-    } else {
-      pseudo[1] = 17;
-      pseudo.writeUInt16BE(out.length, 2);
-    }
-    const sum = inetChecksum(s, d, pseudo, out);
+    const sum = transportChecksum(spec.src, spec.dst, 17, out);
     out.writeUInt16BE(sum === 0 ? 0xffff : sum, 6);
   }
   return out;
+}
+
+/** UDP/TCP checksum of `segment` (checksum field zero) over the IPv4 or IPv6 pseudo-header. */
+function transportChecksum(src: string, dst: string, proto: number, segment: Buffer): number {
+  const isV6 = src.includes(':');
+  const pseudo = Buffer.alloc(isV6 ? 8 : 4);
+  if (isV6) {
+    pseudo.writeUInt32BE(segment.length, 0);
+    pseudo[7] = proto;
+  } else {
+    pseudo[1] = proto;
+    pseudo.writeUInt16BE(segment.length, 2);
+  }
+  return inetChecksum(isV6 ? v6(src) : v4(src), isV6 ? v6(dst) : v4(dst), pseudo, segment);
 }
 
 export interface Ipv4Spec {
@@ -853,20 +856,7 @@ export function tcp(spec: TcpSpec): Buffer {
   opts.copy(out, 20);
   out.fill(1, 20 + opts.length, hl); // NOP padding
   payload.copy(out, hl);
-  if (spec.src !== undefined && spec.dst !== undefined) {
-    const isV6 = spec.src.includes(':');
-    const s = isV6 ? v6(spec.src) : v4(spec.src);
-    const d = isV6 ? v6(spec.dst) : v4(spec.dst);
-    const pseudo = Buffer.alloc(isV6 ? 8 : 4);
-    if (isV6) {
-      pseudo.writeUInt32BE(out.length, 0);
-      pseudo[7] = 6;
-    } else {
-      pseudo[1] = 6;
-      pseudo.writeUInt16BE(out.length, 2);
-    }
-    out.writeUInt16BE(inetChecksum(s, d, pseudo, out), 16);
-  }
+  if (spec.src !== undefined && spec.dst !== undefined) out.writeUInt16BE(transportChecksum(spec.src, spec.dst, 6, out), 16);
   return out;
 }
 
